@@ -1,0 +1,37 @@
+# Two targets a user needs: `make demo` (the lecture tour) and `make test` (the test suite).
+# Each sets up everything it needs on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= demo
+
+.PHONY: demo test venv debs bench clean
+
+$(STAMP): pyproject.toml requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages used by the demo (speech synthesised with flite). Installed only when missing and root.
+debs:
+	@if ! command -v flite >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -qq flite >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq flite)) ; \
+	  else echo "flite is missing: install it (apt-get install flite) for the demo speech"; fi; fi
+
+demo: venv debs
+	$(VENV)/bin/sightsound tour --out $(DEMO_OUT)
+
+test: venv debs
+	$(PY) -m pytest -n 2 -q
+
+bench: venv
+	$(PY) benchmarks/audio_frontend.py --out benchmarks/results/audio_frontend.json
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
