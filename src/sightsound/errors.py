@@ -1,0 +1,16 @@
+"""Exceptions that the command line reports as one line with exit code 2.
+
+Every layer may import this module (it imports nothing from the package).
+"""
+
+
+class SightsoundError(Exception):
+    """Base class of the errors a user can fix (bad input, bad parameters)."""
+
+
+class ParameterError(SightsoundError, ValueError):
+    """A parameter is out of range or inconsistent with another one (e.g. ``win_length > n_fft``)."""
+
+
+class UserInputError(SightsoundError):
+    """An input file or path is missing, empty, corrupt, silent or unsupported."""

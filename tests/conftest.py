@@ -1,0 +1,41 @@
+"""Shared test fixtures: paths, the optional real data folder, seeded generators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "tests" / "data"
+SPEECH_FILE = TEST_DATA / "speech_flite_16k.flac"
+
+
+def shared_data() -> Path | None:
+    """The real data folder: $SIGHTSOUND_DATA, else ../shared/data beside the checkout (if present)."""
+    env = os.environ.get("SIGHTSOUND_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "data")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def real_data() -> Path:
+    path = shared_data()
+    if path is None:
+        pytest.skip("real data not available (set SIGHTSOUND_DATA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _deterministic():
+    torch.manual_seed(0)
+    yield
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
