@@ -9,8 +9,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_DATA = ROOT / "tests" / "data"
-SPEECH_FILE = TEST_DATA / "speech_flite_16k.flac"
+SPEECH_FILE = ROOT / "src" / "sightsound" / "pretrained" / "samples" / "speech_flite_16k.flac"
 
 
 def shared_data() -> Path | None:

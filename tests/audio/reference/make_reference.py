@@ -15,7 +15,7 @@ import numpy as np
 import soundfile
 
 HERE = Path(__file__).resolve().parent
-SPEECH = HERE.parent.parent / "data" / "speech_flite_16k.flac"
+SPEECH = HERE.parents[2] / "src" / "sightsound" / "pretrained" / "samples" / "speech_flite_16k.flac"
 SR = 16000
 
 # (name, n_fft, hop_length, win_length, window, center, pad_mode)

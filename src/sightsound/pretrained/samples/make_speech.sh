@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates speech_flite_16k.flac, the short speech clip the tests use (flite's kal16 voice, 16 kHz).
+# Regenerates speech_flite_16k.flac, the short speech clip shipped for the tests and the tour fallback (flite's kal16 voice, 16 kHz).
 set -euo pipefail
 cd "$(dirname "$0")"
 tmp=$(mktemp --suffix .wav)

@@ -1,0 +1,213 @@
+"""The ``sightsound`` command line: argument parsing only; the work is done by the library.
+
+Every user-fixable problem (bad file, bad parameter, existing output) ends with one line on
+stderr and exit code 2; nothing that exists is overwritten without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from sightsound import __version__
+from sightsound.errors import SightsoundError, UserInputError
+
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit code 2 (argparse prints usage too)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def check_output(path: Path, inputs: list[Path], force: bool, suffixes: tuple[str, ...]) -> Path:
+    """Refuse an output that is an input, has the wrong type, or exists (without --force)."""
+    if path.suffix.lower() not in suffixes:
+        raise UserInputError(f"{path}: output must end in one of {', '.join(suffixes)}")
+    for source in inputs:
+        if path.resolve() == source.resolve():
+            raise UserInputError(f"{path}: output path is the input file; choose another output")
+    if path.is_dir():
+        raise UserInputError(f"{path}: is a directory")
+    if path.exists() and not force:
+        raise UserInputError(f"{path}: exists; pass --force to overwrite it")
+    if not path.parent.exists():
+        raise UserInputError(f"{path.parent}: output folder does not exist")
+    return path
+
+
+def _preset_from_args(args):
+    from sightsound.audio.presets import get_preset
+
+    changes = {k: v for k, v in (("n_fft", args.n_fft), ("hop_length", args.hop_length),
+                                 ("win_length", args.win_length), ("n_mels", args.n_mels),
+                                 ("window", getattr(args, "window", None))) if v is not None}
+    return get_preset(args.preset).with_(**changes)
+
+
+def _load_checked(path: Path, sample_rate: int):
+    from sightsound.audio import io
+    from sightsound.audio.analysis import check_audible
+
+    y, sr = io.load(path, sr=sample_rate)
+    check_audible(y, str(path))
+    return y
+
+
+def cmd_spectrogram(args) -> int:
+    import numpy as np
+
+    from sightsound.audio.analysis import analyse
+    from sightsound.viz import plots
+
+    preset = _preset_from_args(args)
+    out = check_output(Path(args.output), [Path(args.input)], args.force, IMAGE_SUFFIXES)
+    npz = check_output(Path(args.npz), [Path(args.input), out], args.force, (".npz",)) if args.npz else None
+    y = _load_checked(Path(args.input), preset.sample_rate)
+    analysis = analyse(y, preset)
+    plots.save_figure(plots.sound_figure(analysis, title=Path(args.input).name), out)
+    print(f"wrote {out}")
+    if npz is not None:
+        with tempfile.NamedTemporaryFile(dir=npz.parent, prefix=f".{npz.stem}.", suffix=".npz", delete=False) as handle:
+            np.savez_compressed(handle, **{k: v.numpy() for k, v in analysis.arrays().items()})
+        Path(handle.name).replace(npz)
+        print(f"wrote {npz}")
+    return 0
+
+
+def cmd_griffinlim(args) -> int:
+    from sightsound.audio import io
+    from sightsound.audio.analysis import resynthesize
+
+    preset = _preset_from_args(args)
+    out = check_output(Path(args.output), [Path(args.input)], args.force, tuple(io.FORMATS))
+    y = _load_checked(Path(args.input), preset.sample_rate)
+    result = resynthesize(y, preset, source=args.source, n_iter=args.n_iter, momentum=args.momentum,
+                          seed=args.seed, init=args.init)
+    io.save(out, result.waveform, preset.sample_rate, overwrite=True)
+    report = result.report() | {"output": str(out)}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"wrote {out}: spectral convergence {result.spectral_convergence:.4f} "
+              f"after {args.n_iter} iterations from the {args.source} spectrogram, {result.seconds:.2f} s")
+    return 0
+
+
+def cmd_tour(args) -> int:
+    from sightsound.pretrained import SPEECH_SAMPLE
+    from sightsound.viz.tour import build_tour, synthesize_demo_speech
+
+    out = Path(args.out)
+    if args.audio:
+        audio = Path(args.audio)
+        page = build_tour(out, audio, force=args.force)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            audio = Path(tmp) / "demo_speech.wav"
+            if synthesize_demo_speech(audio):
+                print("input: speech synthesised now with flite (kal16 voice)")
+            else:
+                audio = SPEECH_SAMPLE
+                print(f"input: flite not found; using the shipped sample {audio.name}")
+            page = build_tour(out, audio, force=args.force)
+    print(f"tour written: {page.resolve()}")
+    return 0
+
+
+def _add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> None:
+    p.add_argument("--preset", choices=["speech", "tts"], default="speech",
+                   help="speech: 16 kHz, 25 ms Hamming, 10 ms hop, 80 mels; tts: Tacotron 2's 22.05 kHz settings")
+    if window:
+        p.add_argument("--window", choices=["hamming", "hann", "rectangular"], help="override the preset's window")
+    p.add_argument("--n-fft", type=positive_int)
+    p.add_argument("--hop-length", type=positive_int)
+    p.add_argument("--win-length", type=positive_int)
+    p.add_argument("--n-mels", type=positive_int)
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sightsound", description="The attention-based visual and sound models of the lecture.")
+    parser.add_argument("--version", action="version", version=f"sightsound {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("tour", help="write the HTML walk through the lecture (the main job)")
+    p.add_argument("--out", required=True, help="output folder (index.html and assets/)")
+    p.add_argument("--audio", help="speech to analyse (default: synthesised with flite, else a shipped sample)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by the tour")
+    p.set_defaults(func=cmd_tour)
+
+    p = sub.add_parser("spectrogram", help="waveform, power spectrum, spectrogram, mel and window leakage in one figure")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True, help="figure (.png, .pdf or .svg)")
+    p.add_argument("--npz", help="also save the arrays behind the figure")
+    _add_analysis_options(p)
+    p.set_defaults(func=cmd_spectrogram)
+
+    p = sub.add_parser("griffinlim", help="analyse, then rebuild the waveform from the magnitude by Griffin-Lim")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True, help="output sound file (.wav, .flac, .ogg, .mp3)")
+    p.add_argument("--from", dest="source", choices=["linear", "mel"], default="linear")
+    p.add_argument("--n-iter", type=non_negative_int, default=32)
+    p.add_argument("--momentum", type=non_negative_float, default=0.99, help="0 = classic Griffin-Lim")
+    p.add_argument("--init", choices=["random", "zeros"], default="random")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    _add_analysis_options(p)
+    p.set_defaults(func=cmd_griffinlim)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SightsoundError as error:
+        print(f"sightsound: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # permissions, disk full, ...
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"sightsound: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sightsound: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""Figures of sound representations. Every function returns a matplotlib Figure (Agg backend).
+
+Time runs left to right, frequency bottom to top, colour is dB relative to the loudest value.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sightsound.audio import functional as F  # noqa: E402
+from sightsound.audio.analysis import SoundAnalysis  # noqa: E402
+
+CMAP = "magma"
+
+
+def _np(x: torch.Tensor):
+    return x.detach().cpu().double().numpy()
+
+
+def plot_waveform(ax, a: SoundAnalysis) -> None:
+    t = torch.arange(len(a.waveform), dtype=torch.float64) / a.sample_rate
+    ax.plot(_np(t), _np(a.waveform), lw=0.5, color="#1f4e79")
+    ax.set(xlabel="time (s)", ylabel="amplitude", title=f"Waveform ({a.sample_rate} Hz)")
+    ax.set_xlim(0, float(t[-1]))
+
+
+def plot_power_spectrum(ax, a: SoundAnalysis) -> None:
+    ax.plot(_np(a.freqs_full), _np(a.power_spectrum_db), lw=0.5, color="#7a1f5c")
+    ax.set(xlabel="frequency (Hz)", ylabel="power (dB)", title="Power spectrum of the whole signal")
+    ax.set_xlim(0, a.sample_rate / 2)
+
+
+def plot_spectrogram(ax, a: SoundAnalysis, fig: Figure) -> None:
+    extent = (0, float(a.times[-1]) if len(a.times) > 1 else 1.0, 0, a.sample_rate / 2)
+    image = ax.imshow(_np(a.spectrogram_db), origin="lower", aspect="auto", extent=extent, cmap=CMAP)
+    p = a.preset
+    ax.set(xlabel="time (s)", ylabel="frequency (Hz)",
+           title=f"Spectrogram: {p.window} window {1000 * p.win_length / p.sample_rate:.0f} ms, "
+                 f"hop {1000 * p.hop_length / p.sample_rate:.0f} ms")
+    fig.colorbar(image, ax=ax, label="dB")
+
+
+def plot_mel(ax, a: SoundAnalysis, fig: Figure) -> None:
+    extent = (0, float(a.times[-1]) if len(a.times) > 1 else 1.0, 0, a.mel_db.shape[0])
+    image = ax.imshow(_np(a.mel_db), origin="lower", aspect="auto", extent=extent, cmap=CMAP)
+    ticks = [0, a.mel_db.shape[0] // 4, a.mel_db.shape[0] // 2, 3 * a.mel_db.shape[0] // 4, a.mel_db.shape[0] - 1]
+    ax.set_yticks([t + 0.5 for t in ticks], [f"{float(a.mel_freqs[t]):.0f}" for t in ticks])
+    ax.set(xlabel="time (s)", ylabel="mel band centre (Hz)", title=f"Mel spectrogram ({a.mel_db.shape[0]} bands)")
+    fig.colorbar(image, ax=ax, label="dB")
+
+
+def plot_leakage(ax, a: SoundAnalysis) -> None:
+    colours = {"rectangular": "#c0392b", "hann": "#2e86c1", "hamming": "#1e8449"}
+    for name, db in a.leakage_db.items():
+        ax.plot(_np(a.leakage_freqs), _np(db), lw=0.7, label=name, color=colours.get(name))
+    t = a.leakage_frame * a.preset.hop_length / a.sample_rate
+    ax.set(xlabel="frequency (Hz)", ylabel="dB re. peak", ylim=(-120, 5),
+           title=f"Spectral leakage on one frame (t = {t:.2f} s)")
+    ax.set_xlim(0, a.sample_rate / 2)
+    ax.legend(loc="upper right")
+
+
+def sound_figure(a: SoundAnalysis, title: str = "") -> Figure:
+    """The five panels of ``sightsound spectrogram``: waveform, power spectrum, spectrogram, mel
+    spectrogram, and rectangular-versus-Hamming leakage on the loudest frame."""
+    fig = plt.figure(figsize=(12, 13), constrained_layout=True)
+    grid = fig.add_gridspec(4, 2)
+    plot_waveform(fig.add_subplot(grid[0, :]), a)
+    plot_power_spectrum(fig.add_subplot(grid[1, 0]), a)
+    plot_leakage(fig.add_subplot(grid[1, 1]), a)
+    plot_spectrogram(fig.add_subplot(grid[2, :]), a, fig)
+    plot_mel(fig.add_subplot(grid[3, :]), a, fig)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def single_panel(kind: str, a: SoundAnalysis, figsize=(10, 3.2)) -> Figure:
+    """One of the panels alone (for the tour): waveform, power, spectrogram, mel, leakage."""
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    if kind == "waveform":
+        plot_waveform(ax, a)
+    elif kind == "power":
+        plot_power_spectrum(ax, a)
+    elif kind == "spectrogram":
+        plot_spectrogram(ax, a, fig)
+    elif kind == "mel":
+        plot_mel(ax, a, fig)
+    elif kind == "leakage":
+        plot_leakage(ax, a)
+    else:
+        raise ValueError(f"unknown panel {kind!r}")
+    return fig
+
+
+def framing_figure(a: SoundAnalysis, n_frames: int = 4) -> Figure:
+    """How the STFT slices a signal: a stretch of waveform with consecutive windows drawn on it."""
+    p = a.preset
+    start = max(0, a.leakage_frame * p.hop_length - p.win_length)
+    stop = start + p.win_length + (n_frames - 1) * p.hop_length
+    seg = a.waveform[start:stop]
+    t_ms = 1000 * (torch.arange(len(seg), dtype=torch.float64) + start) / a.sample_rate
+    fig, ax = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
+    ax.plot(_np(t_ms), _np(seg / seg.abs().max().clamp_min(1e-9)), lw=0.8, color="#555555", label="signal")
+    w = F.get_window(p.window, p.win_length, dtype=torch.float64)
+    for k in range(n_frames):
+        s = k * p.hop_length
+        tk = t_ms[s : s + p.win_length]
+        ax.plot(_np(tk), _np(w[: len(tk)]), lw=1.4, label=f"frame {k}")
+    ax.set(xlabel="time (ms)", ylabel="normalised amplitude",
+           title=f"STFT framing: {p.window} windows of {1000 * p.win_length / p.sample_rate:.0f} ms "
+                 f"every {1000 * p.hop_length / p.sample_rate:.0f} ms")
+    ax.legend(loc="lower right", ncol=n_frames + 1, fontsize=8)
+    return fig
+
+
+def filterbank_figure(mel_basis: torch.Tensor, sample_rate: int, n_fft: int) -> Figure:
+    """The triangular mel filters (M, F) against frequency."""
+    fig, ax = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
+    freqs = _np(F.fft_frequencies(sample_rate, n_fft))
+    for row in mel_basis:
+        ax.plot(freqs, _np(row), lw=0.7)
+    ax.set(xlabel="frequency (Hz)", ylabel="weight",
+           title=f"Mel filterbank: {mel_basis.shape[0]} triangles, narrow at low and wide at high frequencies")
+    ax.set_xlim(0, sample_rate / 2)
+    return fig
+
+
+def convergence_figure(steps: list[int], curves: dict[str, list[float]]) -> Figure:
+    """Spectral convergence against iteration count for several Griffin-Lim variants."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), constrained_layout=True)
+    for label, values in curves.items():
+        ax.plot(steps, values, lw=1.5, marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="iterations", ylabel="spectral convergence", yscale="log",
+           title="Griffin-Lim: how close |STFT(x̂)| gets to the target")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def save_figure(fig: Figure, path, dpi: int = 110) -> None:
+    """Write the figure atomically (temporary file in the same folder, then rename); the format
+    follows the extension (.png, .pdf, .svg)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
