@@ -221,15 +221,86 @@ def _fft_window(
 
 
 def _stft_frames(y_padded: torch.Tensor, fft_window: torch.Tensor, hop_length: int) -> torch.Tensor:
-    """rfft of windowed frames of an already padded signal. (..., S) -> (..., F, T) complex."""
+    """rfft of windowed frames of an already padded signal, in the internal time-major layout.
+
+    Framing is a strided view; one multiply by the window and one rfft over the contiguous last
+    axis (about twice as fast on CPU as ``torch.stft``, which does the same with extra copies).
+    (..., S) -> (..., T, F) complex, contiguous.
+    """
     n_fft = fft_window.shape[-1]
-    lead = y_padded.shape[:-1]
-    flat = y_padded.reshape(-1, y_padded.shape[-1])  # (..., S) -> (N, S)
-    spec = torch.stft(
-        flat, n_fft, hop_length=hop_length, win_length=n_fft, window=fft_window,
-        center=False, onesided=True, return_complex=True,
-    )  # (N, F, T)
-    return spec.reshape(*lead, spec.shape[-2], spec.shape[-1])
+    frames = y_padded.unfold(-1, n_fft, hop_length)  # (..., S) -> (..., T, n_fft), a view
+    return torch.fft.rfft(frames * fft_window, dim=-1)  # (..., T, n_fft) -> (..., T, F)
+
+
+def _magnitude(X: torch.Tensor) -> torch.Tensor:
+    """|X| of a complex tensor via hypot on its real view (3x faster than complex abs on CPU)."""
+    parts = torch.view_as_real(X)  # (..., 2)
+    return torch.hypot(parts[..., 0], parts[..., 1])
+
+
+def _power(X: torch.Tensor) -> torch.Tensor:
+    """|X|^2 of a complex tensor, as re*re + im*im on its real view."""
+    parts = torch.view_as_real(X)
+    re, im = parts[..., 0], parts[..., 1]
+    return torch.addcmul(re * re, im, im)
+
+
+_BLOCK_SAMPLES = 1 << 19  # windowed samples per block (2 MiB in float32): a block's temporaries stay in cache
+
+
+def _frames_per_block(n_items: int, n_fft: int) -> int:
+    """How many frames to transform at once, for ``n_items`` signals side by side."""
+    return max(8, _BLOCK_SAMPLES // (max(1, n_items) * n_fft))
+
+
+def _blocked_spectra(
+    y_padded: torch.Tensor, fft_window: torch.Tensor, hop_length: int,
+    reduce: Callable[[torch.Tensor], torch.Tensor], n_out: int,
+) -> torch.Tensor:
+    """``reduce(rfft(window * frame))`` block by block. (..., S) -> (..., T, n_out) real.
+
+    Working on blocks of frames keeps the windowed frames and their spectra in cache and never
+    materialises the full complex STFT: 2-3x faster on CPU than transforming everything at once.
+    """
+    frames = y_padded.unfold(-1, fft_window.shape[-1], hop_length)  # (..., T, n_fft), a view
+    n_frames = frames.shape[-2]
+    out = frames.new_empty(*frames.shape[:-2], n_frames, n_out)
+    step = _frames_per_block(frames[..., 0, 0].numel(), frames.shape[-1])
+    for s in range(0, n_frames, step):
+        X = torch.fft.rfft(frames[..., s : s + step, :] * fft_window, dim=-1)  # (..., b, F)
+        out[..., s : s + step, :] = reduce(X)
+    return out
+
+
+def _spectrogram_tf(
+    y: torch.Tensor, n_fft: int, hop_length: int | None, win_length: int | None, window: WindowSpec,
+    center: bool, pad_mode: str, power: float, mel_basis: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """|STFT|^power, optionally projected on a mel basis (M, F), time-major: (..., S) -> (..., T, F or M)."""
+    if power <= 0:
+        raise ParameterError(f"power must be > 0, got {power}")
+    n_fft, hop_length, win_length = _stft_sizes(n_fft, hop_length, win_length)
+    if y.is_complex():
+        raise ParameterError("expected a real signal")
+    if center:
+        y = _pad_signal(y, n_fft // 2, pad_mode)
+    if y.shape[-1] < n_fft:
+        raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}")
+    dtype = _real_dtype(y)
+    fft_window = _fft_window(window, win_length, n_fft, dtype, y.device)
+
+    def magnitude_power(X: torch.Tensor) -> torch.Tensor:
+        if power == 2.0:
+            return _power(X)
+        return _magnitude(X) if power == 1.0 else _magnitude(X).pow(power)
+
+    if mel_basis is None:
+        return _blocked_spectra(y.to(dtype), fft_window, hop_length, magnitude_power, n_fft // 2 + 1)
+    if mel_basis.shape[-1] != n_fft // 2 + 1:
+        raise ParameterError(f"mel_basis has {mel_basis.shape[-1]} frequency bins, the spectrogram {n_fft // 2 + 1}")
+    basis_t = mel_basis.to(dtype=dtype, device=y.device).transpose(0, 1)  # (F, M)
+    return _blocked_spectra(y.to(dtype), fft_window, hop_length,
+                            lambda X: torch.matmul(magnitude_power(X), basis_t), mel_basis.shape[0])
 
 
 def stft(
@@ -261,65 +332,78 @@ def stft(
             f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}; use center=True or a smaller n_fft"
         )
     fft_window = _fft_window(window, win_length, n_fft, _real_dtype(y), y.device)
-    return _stft_frames(y, fft_window, hop_length)
+    return _stft_frames(y, fft_window, hop_length).transpose(-1, -2)  # (..., T, F) -> (..., F, T) view
 
 
 def _overlap_add(frames: torch.Tensor, hop_length: int) -> torch.Tensor:
-    """Overlap-add frames at a hop. (..., n_fft, T) -> (..., n_fft + hop_length * (T - 1)).
+    """Overlap-add time-major frames at a hop. (..., T, n_fft) -> (..., n_fft + hop_length * (T - 1)).
 
-    The frame is split into ``ceil(n_fft / hop)`` hop-long chunks; each chunk index contributes one
-    contiguous strided add, so the cost is O(n_fft * T) with no Python loop over frames.
+    Each frame is cut into ``C = ceil(n_fft / hop)`` hop-long chunks; the output, seen as rows of
+    ``hop`` samples, receives chunk ``c`` of frame ``t`` in row ``t + c``: C strided adds in all.
     """
-    n_fft, n_frames = frames.shape[-2], frames.shape[-1]
+    n_frames, n_fft = frames.shape[-2], frames.shape[-1]
     n_chunks = -(-n_fft // hop_length)
-    frames = F_nn.pad(frames.transpose(-1, -2), (0, n_chunks * hop_length - n_fft))  # (..., T, C*hop)
+    if n_chunks * hop_length != n_fft:
+        frames = F_nn.pad(frames, (0, n_chunks * hop_length - n_fft))
     chunks = frames.reshape(*frames.shape[:-1], n_chunks, hop_length)  # (..., T, C, hop)
-    out_len = hop_length * (n_frames + n_chunks - 1)
-    out = frames.new_zeros(*frames.shape[:-2], out_len)
+    out = frames.new_zeros(*frames.shape[:-2], n_frames + n_chunks - 1, hop_length)  # (..., rows, hop)
     for c in range(n_chunks):
-        segment = chunks[..., c, :].reshape(*frames.shape[:-2], n_frames * hop_length)  # (..., T*hop)
-        out[..., c * hop_length : c * hop_length + n_frames * hop_length] += segment
+        out[..., c : c + n_frames, :] += chunks[..., c, :]
+    out = out.reshape(*frames.shape[:-2], -1)  # (..., rows * hop)
     return out[..., : n_fft + hop_length * (n_frames - 1)]
 
 
-def _window_sumsquare(
-    fft_window: torch.Tensor, n_frames: int, hop_length: int
-) -> torch.Tensor:
+def _window_sumsquare(fft_window: torch.Tensor, n_frames: int, hop_length: int) -> torch.Tensor:
     """Sum of squared shifted windows, the istft normaliser. -> (n_fft + hop_length * (T - 1),)."""
-    squared = fft_window.square().unsqueeze(-1).expand(-1, n_frames)  # (n_fft, T)
-    return _overlap_add(squared, hop_length)
+    n_fft = fft_window.shape[-1]
+    n_chunks = -(-n_fft // hop_length)
+    squared = F_nn.pad(fft_window.square(), (0, n_chunks * hop_length - n_fft)).reshape(n_chunks, hop_length)
+    out = fft_window.new_zeros(n_frames + n_chunks - 1, hop_length)
+    for c in range(n_chunks):
+        out[c : c + n_frames] += squared[c]
+    return out.reshape(-1)[: n_fft + hop_length * (n_frames - 1)]
+
+
+def _istft_normaliser(
+    fft_window: torch.Tensor, n_frames: int, hop_length: int, center: bool, length: int | None
+) -> tuple[int, torch.Tensor]:
+    """For an istft of ``n_frames`` frames: the number of frames used and the reciprocal window
+    sum-square over the output samples (1 where the sum is below the smallest normal float, as
+    librosa leaves those samples undivided). -> (n_frames_used, inv_wss (S,))."""
+    n_fft = fft_window.shape[-1]
+    if length:
+        padded_length = length + 2 * (n_fft // 2) if center else length
+        n_frames = min(n_frames, math.ceil(padded_length / hop_length))
+    wss = _window_sumsquare(fft_window, n_frames, hop_length)
+    start = n_fft // 2 if center else 0
+    out_len = length if length else wss.shape[-1] - 2 * start
+    wss = F_nn.pad(wss[start : start + out_len], (0, max(0, out_len - (wss.shape[-1] - start))))
+    tiny = torch.finfo(wss.dtype).tiny
+    return n_frames, torch.where(wss > tiny, 1.0 / torch.where(wss > tiny, wss, 1.0), 1.0)
 
 
 def _istft_from_parts(
-    stft_matrix: torch.Tensor,
+    stft_tf: torch.Tensor,
     fft_window: torch.Tensor,
     hop_length: int,
     center: bool,
     length: int | None,
-    wss: torch.Tensor | None = None,
+    normaliser: tuple[int, torch.Tensor] | None = None,
 ) -> torch.Tensor:
+    """istft of a time-major STFT (..., T, F) -> (..., S); ``normaliser`` from _istft_normaliser."""
     n_fft = fft_window.shape[-1]
-    n_frames = stft_matrix.shape[-1]
-    if length:
-        padded_length = length + 2 * (n_fft // 2) if center else length
-        n_frames = min(n_frames, math.ceil(padded_length / hop_length))
-        stft_matrix = stft_matrix[..., :n_frames]
-    frames = torch.fft.irfft(stft_matrix, n=n_fft, dim=-2) * fft_window.unsqueeze(-1)  # (..., n_fft, T)
+    if normaliser is None:
+        normaliser = _istft_normaliser(fft_window, stft_tf.shape[-2], hop_length, center, length)
+    n_frames, inv_wss = normaliser
+    stft_tf = stft_tf[..., :n_frames, :]
+    frames = torch.fft.irfft(stft_tf, n=n_fft, dim=-1).mul_(fft_window)  # (..., T, n_fft)
     y = _overlap_add(frames, hop_length)  # (..., n_fft + hop * (T - 1))
-    if wss is None or wss.shape[-1] != y.shape[-1]:
-        wss = _window_sumsquare(fft_window, n_frames, hop_length)
     start = n_fft // 2 if center else 0
-    if length:
-        out_len = length
-    else:
-        out_len = y.shape[-1] - 2 * start
+    out_len = inv_wss.shape[-1]
     y = y[..., start : start + out_len]
-    wss = wss[start : start + out_len]
     if y.shape[-1] < out_len:  # the frames do not cover `length`: zero-fill as librosa
         y = F_nn.pad(y, (0, out_len - y.shape[-1]))
-        wss = F_nn.pad(wss, (0, out_len - wss.shape[-1]))
-    tiny = torch.finfo(wss.dtype).tiny
-    return torch.where(wss > tiny, y / torch.where(wss > tiny, wss, 1.0), y)
+    return y * inv_wss
 
 
 def istft(
@@ -351,7 +435,8 @@ def istft(
     if length is not None:
         _positive_int("length", length)
     fft_window = _fft_window(window, win_length, n_fft, _real_dtype(stft_matrix), stft_matrix.device)
-    return _istft_from_parts(stft_matrix, fft_window, hop_length, center, length)
+    stft_tf = stft_matrix.transpose(-1, -2).contiguous()  # (..., F, T) -> (..., T, F) for a last-axis irfft
+    return _istft_from_parts(stft_tf, fft_window, hop_length, center, length)
 
 
 def spectrogram(
@@ -368,13 +453,7 @@ def spectrogram(
 
     Shapes: (..., S) -> (..., F, T) real.
     """
-    if power <= 0:
-        raise ParameterError(f"power must be > 0, got {power}")
-    D = stft(y, n_fft, hop_length, win_length, window, center, pad_mode)
-    if power == 2.0:
-        return D.real.square() + D.imag.square()
-    magnitude = D.abs()
-    return magnitude if power == 1.0 else magnitude.pow(power)
+    return _spectrogram_tf(y, n_fft, hop_length, win_length, window, center, pad_mode, power).transpose(-1, -2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,14 +563,11 @@ def melspectrogram(
 
     Shapes: (..., S) -> (..., M, T).
     """
-    S = spectrogram(y, n_fft, hop_length, win_length, window, center, pad_mode, power)  # (..., F, T)
     if mel_basis is None:
-        mel_basis = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype=S.dtype, device=S.device)
-    if mel_basis.shape[-1] != S.shape[-2]:
-        raise ParameterError(
-            f"mel_basis has {mel_basis.shape[-1]} frequency bins, the spectrogram {S.shape[-2]}"
-        )
-    return torch.matmul(mel_basis.to(S.dtype), S)  # (M, F) @ (..., F, T) -> (..., M, T)
+        dtype = _real_dtype(y)
+        mel_basis = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype=dtype, device=y.device)
+    M = _spectrogram_tf(y, n_fft, hop_length, win_length, window, center, pad_mode, power, mel_basis)  # (..., T, M)
+    return M.transpose(-1, -2)  # (..., T, M) -> (..., M, T) view
 
 
 # --------------------------------------------------------------------------------------------
@@ -661,7 +737,7 @@ def griffin_lim(
             f"spectrogram has {S.shape[-2]} frequency bins, expected 1 + n_fft // 2 = {1 + n_fft // 2}"
         )
     real = _real_dtype(S)
-    S = S.to(real)
+    S = S.detach().to(real)  # phase retrieval is iterative and in place: not differentiable
     complex_dtype = torch.complex128 if real == torch.float64 else torch.complex64
     if isinstance(init, torch.Tensor):
         if init.shape != S.shape:
@@ -676,19 +752,75 @@ def griffin_lim(
         raise ParameterError(f"unknown init {init!r}; choose random, zeros or pass a phase tensor")
 
     fft_window = _fft_window(window, win_length, n_fft, real, S.device)
-    wss = _window_sumsquare(fft_window, S.shape[-1], hop_length)
-    eps = torch.finfo(real).tiny
+    magnitude = S.transpose(-1, -2).contiguous()  # (..., F, T) -> (..., T, F): the internal layout
+    y = _istft_from_parts(angles.transpose(-1, -2) * magnitude, fft_window, hop_length, center, length)
+    if n_iter == 0:
+        return y
+    return _griffin_lim_iterations(y, magnitude, fft_window, hop_length, center, length, pad_mode, momentum, n_iter)
+
+
+def _griffin_lim_iterations(
+    y: torch.Tensor, magnitude: torch.Tensor, fft_window: torch.Tensor, hop_length: int, center: bool,
+    length: int | None, pad_mode: str, momentum: float, n_iter: int,
+) -> torch.Tensor:
+    """``n_iter`` Griffin-Lim iterations from the waveform ``y`` (..., S) of the initial estimate.
+
+    Each iteration is one pass over blocks of frames that does, per block: stft of the current
+    waveform, the momentum step, imposing the known magnitude, istft and overlap-add into the next
+    waveform. Every temporary is block-sized (cache-resident); the only full-size buffers are the
+    previous spectrum (for momentum), the overlap-add rows and the padded signal, reused throughout.
+    ``magnitude`` is time-major (..., T, F).
+    """
+    n_fft = fft_window.shape[-1]
+    n_frames = magnitude.shape[-2]
+    pad = n_fft // 2 if center else 0
+    used_frames, inv_wss = _istft_normaliser(fft_window, n_frames, hop_length, center, length)
+    out_len = inv_wss.shape[-1]
+    if used_frames != n_frames or 1 + (out_len + 2 * pad - n_fft) // hop_length != n_frames:
+        raise ParameterError(f"length={length} does not match the spectrogram's {n_frames} frames")
+    n_chunks = -(-n_fft // hop_length)
+    ola = y.new_zeros(*y.shape[:-1], n_frames + n_chunks - 1, hop_length)  # (..., rows, hop)
+    ola_flat = ola.view(*y.shape[:-1], -1)  # (..., rows * hop)
+    covered = min(out_len, ola_flat.shape[-1] - pad)
+    padded = y.new_zeros(*y.shape[:-1], out_len + 2 * pad)  # (..., S + 2 pad)
+    padded[..., pad : pad + out_len] = y
+    previous = torch.empty(magnitude.shape, dtype=torch.complex128 if y.dtype == torch.float64 else torch.complex64,
+                           device=magnitude.device)  # (..., T, F) the last rebuilt spectrum
     beta = momentum / (1.0 + momentum)
-    estimate = angles * S
-    previous = None
-    for _ in range(n_iter):
-        y = _istft_from_parts(estimate, fft_window, hop_length, center, length, wss)
-        y_padded = _pad_signal(y, n_fft // 2, pad_mode) if center else y
-        rebuilt = _stft_frames(y_padded, fft_window, hop_length)
-        estimate = rebuilt if previous is None else rebuilt - beta * previous
-        estimate = estimate / (estimate.abs() + eps) * S
-        previous = rebuilt
-    return _istft_from_parts(estimate, fft_window, hop_length, center, length, wss)
+    floor = math.sqrt(torch.finfo(y.dtype).tiny)  # |X| below this would underflow in re^2 + im^2
+    step = _frames_per_block(magnitude[..., 0, 0].numel(), n_fft)
+    for iteration in range(n_iter):
+        if pad and pad_mode != "constant":
+            padded = _pad_signal(padded[..., pad : pad + out_len], pad, pad_mode)
+        frames = padded.unfold(-1, n_fft, hop_length)  # (..., T, n_fft), a view
+        ola.zero_()
+        for s in range(0, n_frames, step):
+            e = min(s + step, n_frames)
+            rebuilt = torch.fft.rfft(frames[..., s:e, :] * fft_window, dim=-1)  # (..., b, F)
+            # Perraudin et al. 2013: c_n = t_n - momentum / (1 + momentum) * t_{n-1}
+            if iteration == 0:
+                previous[..., s:e, :] = rebuilt
+                estimate = rebuilt
+            else:
+                estimate = torch.view_as_complex(torch.sub(
+                    torch.view_as_real(rebuilt), torch.view_as_real(previous[..., s:e, :]), alpha=beta))
+                previous[..., s:e, :] = rebuilt
+            # keep the phase, impose the known magnitude: estimate / |estimate| * S (real view, in place)
+            parts = torch.view_as_real(estimate)  # (..., b, F, 2)
+            re, im = parts[..., 0], parts[..., 1]
+            scale = (re * re).addcmul_(im, im).sqrt_().clamp_min_(floor)
+            scale = torch.div(magnitude[..., s:e, :], scale, out=scale)
+            re.mul_(scale)
+            im.mul_(scale)
+            block = torch.fft.irfft(estimate, n=n_fft, dim=-1).mul_(fft_window)  # (..., b, n_fft)
+            if n_chunks * hop_length != n_fft:
+                block = F_nn.pad(block, (0, n_chunks * hop_length - n_fft))
+            chunks = block.reshape(*block.shape[:-1], n_chunks, hop_length)  # (..., b, C, hop)
+            for c in range(n_chunks):
+                ola[..., s + c : e + c, :] += chunks[..., c, :]
+        # the next waveform: crop the overlap-add, divide by the window sum-square, re-pad
+        torch.mul(ola_flat[..., pad : pad + covered], inv_wss[:covered], out=padded[..., pad : pad + covered])
+    return padded[..., pad : pad + out_len].clone()
 
 
 # --------------------------------------------------------------------------------------------

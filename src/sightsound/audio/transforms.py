@@ -51,8 +51,9 @@ class MelSpectrogram(nn.Module):
                    **preset.stft_kwargs, **preset.mel_kwargs)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        S = self.spectrogram(y)  # (..., F, T)
-        return torch.matmul(self.mel_basis.to(S.dtype), S)  # (M, F) @ (..., F, T) -> (..., M, T)
+        s = self.spectrogram
+        return F.melspectrogram(y, self.sample_rate, s.n_fft, s.hop_length, s.win_length, s.window.to(y.dtype),
+                                s.center, s.pad_mode, s.power, mel_basis=self.mel_basis.to(y.dtype))
 
 
 class AmplitudeToDB(nn.Module):
