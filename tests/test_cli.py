@@ -134,7 +134,7 @@ def test_tour_writes_page_and_refuses_foreign_folder(tmp_path, speech):
     page = (out / "index.html").read_text()
     for anchor in ("waveform", "power-spectrum", "stft", "spectrogram", "mel", "way-back"):
         assert f'id="{anchor}"' in page
-    for asset in ("original.wav", "griffinlim_mel.wav", "spectrogram.png", "mel_filterbank.png"):
+    for asset in ("original.wav", "griffinlim_mel_pghi.wav", "spectrogram.png", "mel_filterbank.png"):
         assert (out / "assets" / asset).stat().st_size > 1000
         assert f"assets/{asset}" in page
     assert main(["tour", "--out", str(out), "--audio", str(speech)]) == 0  # its own folder: rebuilt

@@ -184,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", choices=["linear", "mel"], default="linear")
     p.add_argument("--n-iter", type=non_negative_int, default=32)
     p.add_argument("--momentum", type=non_negative_float, default=0.99, help="0 = classic Griffin-Lim")
-    p.add_argument("--init", choices=["random", "zeros"], default="random")
+    p.add_argument("--init", choices=["random", "zeros", "pghi"], default="random",
+                   help="initial phase: random, zero, or phase-gradient heap integration (Hann/Hamming)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     _add_analysis_options(p)

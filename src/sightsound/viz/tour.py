@@ -141,17 +141,21 @@ def section_mel(ctx: TourContext) -> Section:
 def section_way_back(ctx: TourContext) -> Section:
     y, p = ctx.waveform, ctx.preset
     rows, sounds = [], []
-    for source, label in (("linear", "from the linear magnitude"), ("mel", "from the mel spectrogram")):
-        r = resynthesize(y, p, source=source, n_iter=32, momentum=0.99, seed=0)
+    for source, init, label in (("linear", "random", "from the linear magnitude, random initial phase"),
+                                ("linear", "pghi", "from the linear magnitude, PGHI initial phase"),
+                                ("mel", "pghi", "from the mel spectrogram, PGHI initial phase")):
+        r = resynthesize(y, p, source=source, n_iter=32, momentum=0.99, seed=0, init=init)
         rows.append(f"<tr><td>{label}</td><td>{r.spectral_convergence:.3f}</td><td>{r.seconds:.2f}</td></tr>")
-        sounds.append(ctx.sound(r.waveform, f"griffinlim_{source}.wav", f"Griffin-Lim, 32 iterations, {label}"))
+        sounds.append(ctx.sound(r.waveform, f"griffinlim_{source}_{init}.wav", f"Griffin-Lim, 32 iterations, {label}"))
     S = F.spectrogram(y, power=1.0, **p.stft_kwargs)
     curves = {}
     steps = [1, 2, 4, 8, 16, 32, 64]
-    for label, momentum in (("classic (momentum 0)", 0.0), ("fast (momentum 0.99)", 0.99)):
+    for label, momentum, init in (("classic (momentum 0), random phase", 0.0, "random"),
+                                  ("fast (momentum 0.99), random phase", 0.99, "random"),
+                                  ("fast, PGHI initial phase", 0.99, "pghi")):
         values = []
         for n in steps:
-            y_hat = F.griffin_lim(S, n, momentum=momentum, length=len(y),
+            y_hat = F.griffin_lim(S, n, momentum=momentum, length=len(y), init=init,
                                   generator=torch.Generator().manual_seed(0), **p.stft_kwargs)
             values.append(float(F.spectral_convergence(S, F.spectrogram(y_hat, power=1.0, **p.stft_kwargs))))
         curves[label] = values
@@ -159,8 +163,11 @@ def section_way_back(ctx: TourContext) -> Section:
     body = _p(
         "A spectrogram keeps the magnitude and throws the phase away, so going back is not a plain inverse. "
         "Griffin-Lim (1984) guesses a phase, goes to a waveform and back, keeps the new phase, re-imposes the "
-        "known magnitude, and repeats; the fast variant (Perraudin et al. 2013) adds momentum. Networks that "
-        "output spectrograms (Tacotron 2) need this step or a neural vocoder (WaveNet, later in the tour).",
+        "known magnitude, and repeats; the fast variant (Perraudin et al. 2013) adds momentum. A better start "
+        "than random phase is phase-gradient heap integration (PGHI, Prusa et al. 2017): for a Gaussian-like "
+        "window the phase's derivatives follow from the log-magnitude's, so the phase can be integrated outwards "
+        "from the loudest coefficients. Networks that output spectrograms (Tacotron 2) need this step or a "
+        "neural vocoder (WaveNet, later in the tour).",
         "Spectral convergence ||S - |STFT(x&#770;)|||<sub>F</sub> / ||S||<sub>F</sub> after 32 iterations "
         "(lower is better), measured now on this machine:",
     ) + ("<table><tr><th>Griffin-Lim</th><th>spectral convergence</th><th>seconds</th></tr>"
