@@ -102,6 +102,27 @@ def convergence(preset, y: np.ndarray, steps=(8, 16, 32, 64)) -> dict:
     return out
 
 
+def markdown_table(results: dict) -> str:
+    """The README's table: median ms and librosa/sightsound ratios, then Griffin-Lim quality."""
+    lines = ["| preset | operation | threads | sightsound ms | librosa ms | speed-up |", "|---|---|---|---|---|---|"]
+    for name, entry in results["presets"].items():
+        for key, t in entry["timings_s"].items():
+            op, threads = key.split("/threads")
+            lines.append(f"| {name} ({entry['sample_rate']} Hz) | {op} | {threads} | {1000 * t['sightsound']:.1f} | "
+                         f"{1000 * t['librosa']:.1f} | {t['librosa'] / t['sightsound']:.2f}x |")
+    lines += ["", "| preset | batched 8 x 7.5 s vs 8 serial calls (2 threads) | batched ms | serial ms |", "|---|---|---|---|"]
+    for name, entry in results["presets"].items():
+        for op, t in entry["batched_8x7.5s"].items():
+            lines.append(f"| {name} | {op} | {1000 * t['batched']:.1f} | {1000 * t['serial']:.1f} |")
+    lines += ["", "| preset | Griffin-Lim (momentum 0.99) | 8 it. | 16 it. | 32 it. | 64 it. |", "|---|---|---|---|---|---|"]
+    for name, entry in results["presets"].items():
+        for method, values in entry["griffin_lim_spectral_convergence"].items():
+            label = {"librosa": "librosa, random phase", "sightsound": "sightsound, random phase",
+                     "sightsound_pghi": "sightsound, PGHI phase"}.get(method, method)
+            lines.append(f"| {name} | {label} | " + " | ".join(f"{values[n]:.4f}" for n in (8, 16, 32, 64)) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/audio_frontend.json")
@@ -158,6 +179,8 @@ def main() -> int:
             print(f"{preset.name:6s} spectral convergence: {json.dumps(entry['griffin_lim_spectral_convergence'])}",
                   flush=True)
         results["presets"][preset.name] = entry
+    results["markdown"] = markdown_table(results)
+    print(results["markdown"])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
