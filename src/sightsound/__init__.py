@@ -4,7 +4,7 @@ Sub-packages (lowest layer first): ``audio`` (waveforms, spectrograms, mel, Grif
 ``metrics`` (pure evaluation functions), ``viz`` (figures and the HTML tour), ``cli``.
 """
 
-from sightsound.errors import ParameterError, SightsoundError, UserInputError
+from sightsound.errors import ParameterError, SightsoundError, TrainingError, UserInputError
 
 __version__ = "0.1.0"
-__all__ = ["ParameterError", "SightsoundError", "UserInputError", "__version__"]
+__all__ = ["ParameterError", "SightsoundError", "TrainingError", "UserInputError", "__version__"]

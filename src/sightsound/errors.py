@@ -14,3 +14,8 @@ class ParameterError(SightsoundError, ValueError):
 
 class UserInputError(SightsoundError):
     """An input file or path is missing, empty, corrupt, silent or unsupported."""
+
+
+class TrainingError(SightsoundError):
+    """Training had to stop: a non-finite loss, a checkpoint that could not be written, no checkpoint
+    to resume from. The message names the step and the last good checkpoint."""

@@ -1,0 +1,356 @@
+"""The training loop shared by every model.
+
+The model side of the contract is small:
+
+* ``model.loss(batch) -> (loss, metrics)``: a scalar tensor and a dict of floats for the log;
+* optionally ``model.evaluate(batches) -> metrics`` (otherwise the mean of ``loss``'s metrics over
+  the validation batches, in eval mode, without gradients).
+
+``train`` adds everything else: AdamW/Adam with decay on >= 2-D weights, warm-up + cosine /
+exponential / Noam schedules, gradient clipping and accumulation, mixed precision on CUDA, an EMA of
+the weights, periodic validation with early stopping, seeded and exactly resumable runs, atomic
+safetensors checkpoints, DDP under torchrun, a progress bar and a JSON-lines log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from sightsound.errors import ParameterError, TrainingError
+from sightsound.training import checkpoint as ckpt
+from sightsound.training import distributed
+from sightsound.training.config import TrainConfig
+from sightsound.training.ema import EMA
+from sightsound.training.optim import build_optimizer, set_lr
+
+
+class ResumableSampler(DistributedSampler):
+    """DistributedSampler (seeded permutation per epoch, one shard per rank) that can start
+    part-way through an epoch, so a resumed run sees exactly the batches it would have seen."""
+
+    def __init__(self, dataset: Dataset, num_replicas: int, rank: int, seed: int):
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed, drop_last=True)
+        self.start = 0
+
+    def __iter__(self) -> Iterator[int]:
+        indices = list(super().__iter__())
+        return iter(indices[self.start :])
+
+    def __len__(self) -> int:
+        return self.num_samples - self.start
+
+
+class _LossModule(nn.Module):
+    """Routes ``forward`` to ``model.loss`` so that DDP's gradient synchronisation applies."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch):
+        return self.model.loss(batch)
+
+
+def move_to(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_to(v, device) for v in batch)
+    return batch
+
+
+@dataclass
+class TrainResult:
+    step: int
+    stopped: str  # "max_steps" | "early_stop" | "interrupted"
+    metrics: dict = field(default_factory=dict)
+    best: tuple[str, float] | None = None
+
+
+def _autocast(device: torch.device, precision: str):
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches: Iterable, device: torch.device, precision: str = "fp32") -> dict[str, float]:
+    """Validation metrics: ``model.evaluate`` when defined, else the mean of ``loss``'s metrics."""
+    was_training = model.training
+    model.eval()
+    try:
+        moved = (move_to(b, device) for b in batches)
+        with _autocast(device, precision):
+            if hasattr(model, "evaluate"):
+                return {k: float(v) for k, v in model.evaluate(moved).items()}
+            totals: dict[str, float] = {}
+            count = 0
+            for batch in moved:
+                loss, metrics = model.loss(batch)
+                metrics = {"loss": float(loss), **{k: float(v) for k, v in metrics.items()}}
+                for k, v in metrics.items():
+                    totals[k] = totals.get(k, 0.0) + v
+                count += 1
+            return {k: v / max(1, count) for k, v in totals.items()}
+    finally:
+        model.train(was_training)
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM set a flag; the loop finishes the step, saves and exits cleanly."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log lines written after ``step`` (a crashed run's tail, recomputed on resume)."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("step", 0) <= step]
+    path.write_text("".join(f"{line}\n" for line in kept))
+
+
+def train(
+    model: nn.Module,
+    train_set: Dataset,
+    val_set: Dataset | None,
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    collate_fn: Callable | None = None,
+    run_config: dict | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    device: str | None = None,
+) -> TrainResult:
+    """Train ``model`` (see the module docstring for its contract) and write ``run_dir``.
+
+    The model must be built (and seeded) by the caller identically on every process.
+    Raises TrainingError for a non-finite loss or a failed checkpoint write, with the last good
+    checkpoint left intact.
+    """
+    run_dir = Path(run_dir)
+    env = distributed.setup(device)
+    try:
+        return _train(model, train_set, val_set, config, run_dir, collate_fn, run_config or {}, resume, progress, env)
+    finally:
+        distributed.teardown(env)
+
+
+def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, resume, progress, env) -> TrainResult:
+    if config.batch_size % env.world_size:
+        raise ParameterError(f"train.batch_size ({config.batch_size}) must divide by the {env.world_size} processes")
+    if config.precision == "fp16" and env.device.type != "cuda":
+        raise ParameterError("train.precision=fp16 needs CUDA; use bf16 or fp32 on the CPU")
+    per_rank = config.batch_size // env.world_size
+    if len(train_set) < config.batch_size:
+        raise ParameterError(f"the training set has {len(train_set)} examples, fewer than one batch ({config.batch_size})")
+    if env.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if run_config:
+            ckpt.write_json_atomic(run_dir / "config.json", run_config)
+
+    torch.manual_seed(config.seed + 1_000_003 * env.rank)  # data-side randomness differs per rank
+    model.to(env.device)
+    wrapped: nn.Module = _LossModule(model)
+    if env.enabled:
+        wrapped = DistributedDataParallel(wrapped, device_ids=[env.device.index] if env.device.type == "cuda" else None)
+    optimizer = build_optimizer(model, config)
+    ema = EMA(model, config.ema_decay) if config.ema_decay else None
+    scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
+    sampler = ResumableSampler(train_set, env.world_size, env.rank, config.seed)
+    # the loaders get generators of their own: creating an iterator must not draw from the global
+    # RNG, or a resumed run (which creates one mid-epoch) would drift from an uninterrupted one
+    loader = DataLoader(train_set, batch_size=per_rank, sampler=sampler, collate_fn=collate_fn,
+                        num_workers=config.num_workers, drop_last=True,
+                        generator=torch.Generator().manual_seed(config.seed))
+    if len(sampler) < per_rank:
+        raise ParameterError("each process's share of the training set is smaller than its batch")
+
+    step, epoch, position = 0, 0, 0
+    best_value: float | None = None
+    best_metric = config.early_stop_metric or "val/loss"
+    bad_evals = 0
+    log_path = run_dir / "metrics.jsonl"
+    if resume:
+        latest = ckpt.latest_checkpoint(run_dir)
+        if latest is None:
+            raise TrainingError(f"{run_dir}: no checkpoint to resume from")
+        saved = ckpt.load_checkpoint(latest)
+        model.load_state_dict(saved["model"])
+        ckpt.optimizer_from_tensors(optimizer, saved["optimizer"], saved["state"]["optimizer"])
+        if ema is not None and "ema" in saved:
+            ema.load_state_dict(saved["ema"])
+        if scaler is not None and saved["state"].get("scaler"):
+            scaler.load_state_dict(saved["state"]["scaler"])
+        state = saved["state"]
+        step, epoch, position = state["step"], state["epoch"], state["position"]
+        best_value, bad_evals = state.get("best_value"), state.get("bad_evals", 0)
+        ckpt.set_rng_state(saved["rng"], state["rng"])
+        if env.is_main:
+            _truncate_log(log_path, step)
+
+    def batches() -> Iterator:
+        nonlocal epoch, position
+        while True:
+            sampler.set_epoch(epoch)
+            sampler.start = position * per_rank
+            for batch in loader:
+                position += 1
+                yield batch
+            epoch, position = epoch + 1, 0
+
+    def log(record: dict) -> None:
+        if env.is_main:
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+    def save(current_step: int) -> Path | None:
+        if not env.is_main:
+            return None
+        state = {"epoch": epoch, "position": position, "best_value": best_value, "bad_evals": bad_evals}
+        try:
+            return ckpt.save_checkpoint(run_dir, current_step, model, optimizer, state,
+                                        ema.state_dict() if ema else None,
+                                        scaler.state_dict() if scaler else None, config.keep_last)
+        except OSError as error:
+            previous = ckpt.latest_checkpoint(run_dir)
+            kept = f"the previous checkpoint ({previous.name}) is intact" if previous else "no earlier checkpoint exists"
+            raise TrainingError(f"could not save the checkpoint at step {current_step} "
+                                f"({error.strerror or error}); {kept} in {run_dir}") from None
+
+    def export() -> None:
+        if env.is_main:
+            weights = ema.state_dict() if ema else model.state_dict()
+            ckpt.export_weights(run_dir, weights, {"step": step, "ema": ema is not None})
+
+    stream = batches()
+    model.train()
+    bar = tqdm(total=config.max_steps, initial=step, desc="train", unit="step", dynamic_ncols=True,
+               disable=not (progress and env.is_main))
+    window: dict[str, float] = {}
+    window_steps, window_examples, window_start = 0, 0, time.perf_counter()
+    stopped, last_metrics = "max_steps", {}
+    with _StopRequest() as stop:
+        while step < config.max_steps:
+            lr = set_lr(optimizer, step, config)
+            for micro in range(config.accumulate):
+                batch = move_to(next(stream), env.device)
+                sync = micro == config.accumulate - 1 or not env.enabled
+                with (contextlib.nullcontext() if sync else wrapped.no_sync()), _autocast(env.device, config.precision):
+                    loss, metrics = wrapped(batch)
+                if not torch.isfinite(loss.detach()).all():
+                    previous = ckpt.latest_checkpoint(run_dir)
+                    where = f"the last good checkpoint is {previous}" if previous else "no checkpoint was written yet"
+                    raise TrainingError(f"the loss became {float(loss)} at step {step + 1}; stopped, {where}")
+                scaled = loss / config.accumulate
+                (scaler.scale(scaled) if scaler else scaled).backward()
+                for k, v in {"loss": float(loss), **{k: float(v) for k, v in metrics.items()}}.items():
+                    window[k] = window.get(k, 0.0) + v / config.accumulate
+                window_examples += per_rank * env.world_size
+            if scaler:
+                scaler.unscale_(optimizer)
+            grad_norm = None
+            if config.grad_clip is not None:
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip))
+            if scaler:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if ema:
+                ema.update(model)
+            step += 1
+            window_steps += 1
+            bar.update(1)
+
+            if step % config.log_every == 0 or step == config.max_steps:
+                elapsed = time.perf_counter() - window_start
+                record = {"step": step, "lr": lr, **{f"train/{k}": v / window_steps for k, v in window.items()},
+                          "examples_per_s": window_examples / max(elapsed, 1e-9)}
+                if grad_norm is not None:
+                    record["grad_norm"] = grad_norm
+                log(record)
+                bar.set_postfix(loss=f"{record['train/loss']:.4f}", lr=f"{lr:.2e}",
+                                ex_s=f"{record['examples_per_s']:.0f}")
+                window, window_steps, window_examples, window_start = {}, 0, 0, time.perf_counter()
+
+            improved = False
+            if val_set is not None and (step % config.eval_every == 0 or step == config.max_steps):
+                val_batches = _val_batches(val_set, per_rank, collate_fn, config.eval_batches)
+                if ema:
+                    ema.swap(model)
+                metrics_val = {f"val/{k}": v for k, v in evaluate(model, val_batches, env.device, config.precision).items()}
+                if ema:
+                    ema.swap(model)
+                last_metrics = metrics_val
+                log({"step": step, **metrics_val})
+                value = metrics_val.get(best_metric)
+                if value is not None and math.isfinite(value):
+                    better = best_value is None or (value < best_value if config.early_stop_mode == "min" else value > best_value)
+                    if better:
+                        best_value, bad_evals, improved = value, 0, True
+                    else:
+                        bad_evals += 1
+
+            stop_now = distributed.any_flag(stop.requested, env)
+            early = config.patience is not None and bad_evals >= config.patience
+            if step % config.save_every == 0 or step == config.max_steps or improved or stop_now or early:
+                saved_at = save(step)
+                if improved and saved_at is not None:
+                    ckpt.mark_best(run_dir, saved_at, best_metric, best_value)
+                    export()
+            if stop_now:
+                stopped = "interrupted"
+                break
+            if early:
+                stopped = "early_stop"
+                break
+    bar.close()
+    if env.is_main and (val_set is None or best_value is None):
+        export()
+    best = (best_metric, best_value) if best_value is not None else None
+    return TrainResult(step=step, stopped=stopped, metrics=last_metrics, best=best)
+
+
+def _val_batches(val_set: Dataset, batch_size: int, collate_fn, limit: int | None) -> Iterator:
+    loader = DataLoader(val_set, batch_size=batch_size, shuffle=False, collate_fn=collate_fn,
+                        generator=torch.Generator().manual_seed(0))
+    for i, batch in enumerate(loader):
+        if limit is not None and i >= limit:
+            return
+        yield batch
