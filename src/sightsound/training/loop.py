@@ -278,7 +278,7 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
                     raise TrainingError(f"the loss became {float(loss)} at step {step + 1}; stopped, {where}")
                 scaled = loss / config.accumulate
                 (scaler.scale(scaled) if scaler else scaled).backward()
-                for k, v in {"loss": float(loss), **{k: float(v) for k, v in metrics.items()}}.items():
+                for k, v in {"loss": float(loss.detach()), **{k: float(v) for k, v in metrics.items()}}.items():
                     window[k] = window.get(k, 0.0) + v / config.accumulate
                 window_examples += per_rank * env.world_size
             if scaler:

@@ -162,3 +162,24 @@ def save_figure(fig: Figure, path, dpi: int = 110) -> None:
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def run_curves_figure(records: list[dict], title: str = "") -> Figure:
+    """Training curves from a run's metrics.jsonl: train/* and val/* metrics against the step,
+    one panel per metric name (loss, accuracy, ...), training and validation overlaid."""
+    names = sorted({k.split("/", 1)[1] for r in records for k in r if k.startswith(("train/", "val/"))})
+    if not names:
+        raise ValueError("the run has no train/ or val/ metrics yet")
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.8 * len(names)), squeeze=False, constrained_layout=True)
+    for ax, name in zip(axes[:, 0], names):
+        for prefix, style in (("train", dict(lw=1.0, alpha=0.8)), ("val", dict(lw=1.8, marker="o", ms=3))):
+            points = [(r["step"], r[f"{prefix}/{name}"]) for r in records if f"{prefix}/{name}" in r]
+            if points:
+                steps, values = zip(*points)
+                ax.plot(steps, values, label=prefix, **style)
+        ax.set(xlabel="step", ylabel=name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig

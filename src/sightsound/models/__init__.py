@@ -1,0 +1,24 @@
+"""Models: one file per model, each with a frozen ``XConfig`` (tiny/cpu/paper presets) and ``X(nn.Module)``.
+
+``MODELS`` names them for recipes and checkpoints: name -> (module, config class, model class).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sightsound.errors import ParameterError
+
+MODELS = {
+    "mel_classifier": ("sightsound.models.mel_classifier", "MelClassifierConfig", "MelClassifier"),
+}
+
+
+def model_classes(name: str):
+    """(ConfigClass, ModelClass) for a registered model name."""
+    try:
+        module, config_name, model_name = MODELS[name]
+    except KeyError:
+        raise ParameterError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
+    mod = importlib.import_module(module)
+    return getattr(mod, config_name), getattr(mod, model_name)
