@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +17,12 @@ from sightsound.cli import main
 from tests.conftest import SPEECH_FILE
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sightsound", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "sightsound", *args], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, needle: str) -> None:

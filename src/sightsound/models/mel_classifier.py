@@ -53,7 +53,8 @@ class MelClassifier(nn.Module):
         blocks, in_ch = [], 1
         for i in range(c.n_blocks):
             out_ch = c.channels * 2**i
-            blocks += [nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.GroupNorm(min(8, out_ch), out_ch), nn.ReLU(),
+            # no conv bias: the GroupNorm right after removes it (and Adam would amplify its zero gradient)
+            blocks += [nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False), nn.GroupNorm(min(8, out_ch), out_ch), nn.ReLU(),
                        nn.MaxPool2d(2)]
             in_ch = out_ch
         self.blocks = nn.Sequential(*blocks)

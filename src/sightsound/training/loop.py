@@ -275,7 +275,7 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
                 if not torch.isfinite(loss.detach()).all():
                     previous = ckpt.latest_checkpoint(run_dir)
                     where = f"the last good checkpoint is {previous}" if previous else "no checkpoint was written yet"
-                    raise TrainingError(f"the loss became {float(loss)} at step {step + 1}; stopped, {where}")
+                    raise TrainingError(f"the loss became {float(loss.detach())} at step {step + 1}; stopped, {where}")
                 scaled = loss / config.accumulate
                 (scaler.scale(scaled) if scaler else scaled).backward()
                 for k, v in {"loss": float(loss.detach()), **{k: float(v) for k, v in metrics.items()}}.items():
@@ -304,6 +304,8 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
                           "examples_per_s": window_examples / max(elapsed, 1e-9)}
                 if grad_norm is not None:
                     record["grad_norm"] = grad_norm
+                if env.enabled:  # every process's share of the batch, not rank 0's alone
+                    record.update({k: distributed.all_mean(v, env) for k, v in record.items() if k.startswith("train/")})
                 log(record)
                 bar.set_postfix(loss=f"{record['train/loss']:.4f}", lr=f"{lr:.2e}",
                                 ex_s=f"{record['examples_per_s']:.0f}")

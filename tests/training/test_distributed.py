@@ -1,0 +1,38 @@
+"""Distributed: 2 CPU processes (gloo) launched by torchrun end with the same parameters as one
+process with the same global batch (<= 1e-6)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from sightsound.data.fsdd import write_synthetic
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMON = ["recipes/fsdd_digits.py", "--preset", "tiny", "--set", "train.max_steps=8", "--set", "train.batch_size=16",
+          "--set", "data.shift=0", "--set", "train.eval_every=4", "--no-progress"]
+
+
+def test_two_process_ddp_equals_single_process(tmp_path):
+    data = tmp_path / "data"
+    write_synthetic(data)
+    single = subprocess.run([sys.executable, "-m", "sightsound", "train", *COMMON, "--data", str(data),
+                             "--out", str(tmp_path / "single"), "--device", "cpu"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert single.returncode == 0, single.stderr
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                          "-m", "sightsound", "train", *COMMON, "--data", str(data), "--out", str(tmp_path / "ddp"),
+                          "--device", "cpu"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    a = load_file(tmp_path / "single" / "checkpoints" / "step_000008" / "model.safetensors")
+    b = load_file(tmp_path / "ddp" / "checkpoints" / "step_000008" / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=0, atol=1e-6)
+    # only rank 0 wrote the log and the checkpoints
+    assert (tmp_path / "ddp" / "metrics.jsonl").read_text().count('"step": 8,') >= 1
