@@ -130,3 +130,18 @@ def test_keep_last_and_best(tmp_path):
     assert steps == ["step_000030", "step_000040"]
     best = json.loads((tmp_path / "keep" / "checkpoints" / "best" / "best.json").read_text())
     assert best["metric"] == "val/loss"
+
+
+def test_bf16_autocast_trains_on_cpu(tmp_path):
+    result = run(tmp_path, fresh(), "bf16", precision="bf16", max_steps=30)
+    values = list(losses(tmp_path / "bf16").values())
+    assert result.step == 30 and values[-1] < values[0]
+
+
+def test_fp16_needs_cuda(tmp_path):
+    from sightsound.errors import ParameterError
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: fp16 is allowed")
+    with pytest.raises(ParameterError, match="fp16 needs CUDA"):
+        run(tmp_path, fresh(), "fp16", precision="fp16")
