@@ -1,7 +1,9 @@
 """Datasets for real formats (and the tiny synthetic versions the tests write in the same format).
 
 ``DATASETS`` names them for recipes: name -> module with ``Config`` (frozen dataclass) and
-``build(root, config) -> (train_set, val_set, collate_fn)``.
+``build(root, config) -> (train_set, val_set, collate_fn)``. A training set may carry
+``model_overrides`` (values the model config must take, e.g. the vocabulary size) and
+``artifacts`` (file name -> text to store in the run directory, e.g. the vocabulary).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import importlib
 
 from sightsound.errors import ParameterError
 
-DATASETS = {"fsdd": "sightsound.data.fsdd"}
+DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm"}
 
 
 def dataset_module(name: str):

@@ -11,6 +11,7 @@ from sightsound.errors import ParameterError
 
 MODELS = {
     "mel_classifier": ("sightsound.models.mel_classifier", "MelClassifierConfig", "MelClassifier"),
+    "gpt": ("sightsound.models.transformer", "GPTConfig", "GPT"),
 }
 
 

@@ -9,10 +9,10 @@ import json  # noqa: E402
 import os  # noqa: E402
 
 import torch  # noqa: E402
-from safetensors.torch import load_file  # noqa: E402
 
 from sightsound.errors import UserInputError  # noqa: E402
 from sightsound.models import model_classes  # noqa: E402
+from sightsound.training.checkpoint import load_tensors  # noqa: E402
 
 # Shipped checkpoints by name -> folder (added as models ship their small checkpoints).
 REGISTRY: dict[str, Path] = {}
@@ -31,7 +31,7 @@ def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.d
         config_cls, model_cls = model_classes(saved["model"]["name"])
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["model"]["config"].items()}
         model = model_cls(config_cls(**values))
-        model.load_state_dict(load_file(str(weights_path), device=str(map_location)))
+        model.load_state_dict(load_tensors(weights_path, device=str(map_location)))
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as error:
         raise UserInputError(f"{path_or_name}: cannot load the model ({type(error).__name__}: {error})") from None
     return model.eval()

@@ -50,13 +50,40 @@ def write_json_atomic(path: Path, data) -> None:
 
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict | None = None) -> None:
+    """safetensors file, written atomically. Tensors that share memory (tied weights) are stored
+    once; the metadata's ``aliases`` maps each dropped name to the stored one (see load_tensors)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
-              metadata={k: str(v) for k, v in (metadata or {}).items()})
+    stored: dict[str, torch.Tensor] = {}
+    seen: dict[tuple, str] = {}
+    aliases: dict[str, str] = {}
+    for name, value in tensors.items():
+        key = (value.data_ptr(), value.shape, value.stride(), value.dtype) if value.numel() else None
+        if key is not None and key in seen:
+            aliases[name] = seen[key]
+            continue
+        if key is not None:
+            seen[key] = name
+        stored[name] = value.detach().contiguous().cpu()
+    meta = {k: str(v) for k, v in (metadata or {}).items()}
+    if aliases:
+        meta["aliases"] = json.dumps(aliases)
+    save_file(stored, str(tmp), metadata=meta)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def load_tensors(path: Path | str, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Read a safetensors file written by save_tensors_atomic, restoring aliased (tied) names."""
+    from safetensors import safe_open
+
+    tensors = load_file(str(path), device=device)
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+    for name, target in json.loads(metadata.get("aliases", "{}")).items():
+        tensors[name] = tensors[target]
+    return tensors
 
 
 def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -175,12 +202,12 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 def load_checkpoint(path: Path) -> dict:
     """Read a checkpoint folder: tensors via safetensors, the rest from JSON."""
     try:
-        out = {"model": load_file(str(path / "model.safetensors")),
-               "optimizer": load_file(str(path / "optimizer.safetensors")),
-               "rng": load_file(str(path / "rng.safetensors")),
+        out = {"model": load_tensors(path / "model.safetensors"),
+               "optimizer": load_tensors(path / "optimizer.safetensors"),
+               "rng": load_tensors(path / "rng.safetensors"),
                "state": json.loads((path / "state.json").read_text())}
         if (path / "ema.safetensors").exists():
-            out["ema"] = load_file(str(path / "ema.safetensors"))
+            out["ema"] = load_tensors(path / "ema.safetensors")
     except (OSError, ValueError, json.JSONDecodeError) as error:
         raise UserInputError(f"{path}: not a readable checkpoint ({error})") from None
     return out

@@ -151,9 +151,16 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
     root = data_root(data)
     data_mod = dataset_module(resolved.data_name)
     train_set, val_set, collate = data_mod.build(root, resolved.data_config)
+    overrides = getattr(train_set, "model_overrides", {})
+    if overrides:  # values the data dictates (vocabulary size ...)
+        resolved = dataclasses.replace(resolved, model_config=dataclasses.replace(resolved.model_config, **overrides))
     _, model_cls = model_classes(resolved.model_name)
     torch.manual_seed(resolved.train_config.seed)  # identical initial weights on every process
     model = model_cls(resolved.model_config)
+    if int(os.environ.get("RANK", "0")) == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in getattr(train_set, "artifacts", {}).items():
+            (out / name).write_text(text, encoding="utf-8")
     return train(model, train_set, val_set, resolved.train_config, out, collate_fn=collate,
                  run_config=resolved.to_json(str(root)), resume=resume, progress=progress, device=device)
 

@@ -1,0 +1,224 @@
+"""Transformers: blocks, a GPT language model with an exact KV cache, and the GPT-1 task heads.
+
+Radford et al. 2018 ("Improving Language Understanding by Generative Pre-Training"): a stack of
+transformer decoder blocks (Vaswani et al. 2017) trained as a language model, then fine-tuned
+through one linear layer per task.
+
+Axis legend: B batch, L tokens, D model width, H heads, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F_nn
+from torch import nn
+
+from sightsound.attention.layers import KVCache, MultiHeadAttention
+from sightsound.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab_size: int = 65
+    block_size: int = 64            # the longest context the model attends to
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = True
+    pre_ln: bool = True             # GPT-2 style; False = post-LN blocks (GPT-1, BERT)
+    position: str = "learned"       # learned | sinusoidal
+    tie_weights: bool = True        # output projection shares the token embedding
+
+    def __post_init__(self):
+        if self.n_embd % self.n_head:
+            raise ParameterError(f"n_embd ({self.n_embd}) must divide by n_head ({self.n_head})")
+        if self.position not in ("learned", "sinusoidal"):
+            raise ParameterError(f"position must be learned or sinusoidal, got {self.position!r}")
+
+    @classmethod
+    def tiny(cls) -> "GPTConfig":
+        return cls(block_size=32, n_layer=2, n_head=2, n_embd=32)
+
+    @classmethod
+    def cpu(cls) -> "GPTConfig":
+        return cls(block_size=64, n_layer=4, n_head=4, n_embd=128)
+
+    @classmethod
+    def small(cls) -> "GPTConfig":
+        return cls(block_size=256, n_layer=6, n_head=6, n_embd=384, dropout=0.2)
+
+    @classmethod
+    def base(cls) -> "GPTConfig":
+        return cls(block_size=512, n_layer=12, n_head=12, n_embd=768, dropout=0.1)
+
+    paper = base
+
+
+def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
+    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...) (Vaswani et al. 2017, Sec. 3.5). (L, D)."""
+    position = torch.arange(n_positions, dtype=torch.float64).unsqueeze(1)
+    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(10000.0) / d_model))
+    pe = torch.zeros(n_positions, d_model, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(position * div)
+    pe[:, 1::2] = torch.cos(position * div[: d_model // 2])
+    return pe.float()
+
+
+class MLP(nn.Module):
+    def __init__(self, d: int, dropout: float, bias: bool):
+        super().__init__()
+        self.fc = nn.Linear(d, 4 * d, bias=bias)
+        self.proj = nn.Linear(4 * d, d, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.proj(F_nn.gelu(self.fc(x))))  # (B, L, D) -> (B, L, 4D) -> (B, L, D)
+
+
+class Block(nn.Module):
+    """Self-attention and feed-forward, each with a skip connection and layer norm.
+
+    pre-LN: ``x + f(LN(x))``; post-LN (the original transformer, GPT-1, BERT): ``LN(x + f(x))``.
+    """
+
+    def __init__(self, d: int, n_head: int, dropout: float, bias: bool, pre_ln: bool, causal: bool,
+                 ln_eps: float = 1e-5):
+        super().__init__()
+        self.pre_ln = pre_ln
+        self.ln1 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
+        self.attn = MultiHeadAttention(d, n_head, dropout, bias, causal)
+        self.ln2 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
+        self.mlp = MLP(d, dropout, bias)
+
+    def forward(self, x, mask=None, cache=None, need_weights=False):
+        if self.pre_ln:
+            a, weights, cache = self.attn(self.ln1(x), mask, cache, need_weights)
+            x = x + a
+            x = x + self.mlp(self.ln2(x))
+        else:
+            a, weights, cache = self.attn(x, mask, cache, need_weights)
+            x = self.ln1(x + a)
+            x = self.ln2(x + self.mlp(x))
+        return x, weights, cache
+
+
+class GPT(nn.Module):
+    """Decoder-only transformer language model (Radford et al. 2018, Sec. 3.1).
+
+    ``forward(idx, caches=None, need_weights=False)`` -> logits (B, L, V), per-layer attention
+    weights (each (B, H, L, S)) or None, new per-layer caches. With ``caches`` the tokens continue
+    a prefix whose keys and values are cached (positions start at the cache length).
+    """
+
+    def __init__(self, config: GPTConfig):
+        super().__init__()
+        self.config = c = config
+        self.tok_emb = nn.Embedding(c.vocab_size, c.n_embd)
+        if c.position == "learned":
+            self.pos_emb = nn.Embedding(c.block_size, c.n_embd)
+        else:
+            self.register_buffer("pos_table", sinusoidal_positions(c.block_size, c.n_embd), persistent=False)
+        self.drop = nn.Dropout(c.dropout)
+        self.blocks = nn.ModuleList(Block(c.n_embd, c.n_head, c.dropout, c.bias, c.pre_ln, causal=True)
+                                    for _ in range(c.n_layer))
+        self.ln_f = nn.LayerNorm(c.n_embd, bias=c.bias) if c.pre_ln else nn.Identity()
+        self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
+        if c.tie_weights:
+            self.lm_head.weight = self.tok_emb.weight
+        self.apply(self._init)
+        for name, p in self.named_parameters():  # GPT-2 scaled init of the residual projections
+            if name.endswith("proj.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * c.n_layer))
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, 0.0, 0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def hidden_states(self, idx, caches=None, need_weights=False, mask=None):
+        """Final hidden states (B, L, D), attention weights per layer, new caches."""
+        B, L = idx.shape
+        start = caches[0].length if caches else 0
+        if start + L > self.config.block_size:
+            raise ParameterError(f"{start + L} tokens exceed the block size {self.config.block_size}")
+        pos = torch.arange(start, start + L, device=idx.device)
+        pos_emb = self.pos_emb(pos) if self.config.position == "learned" else self.pos_table[pos]
+        x = self.drop(self.tok_emb(idx) + pos_emb)  # (B, L, D)
+        weights, new_caches = [], []
+        for i, block in enumerate(self.blocks):
+            x, w, cache = block(x, mask, caches[i] if caches else None, need_weights)
+            weights.append(w)
+            new_caches.append(cache)
+        return self.ln_f(x), (weights if need_weights else None), new_caches
+
+    def forward(self, idx: torch.Tensor, caches: list[KVCache] | None = None, need_weights: bool = False):
+        h, weights, caches = self.hidden_states(idx, caches, need_weights)
+        return self.lm_head(h), weights, caches  # (B, L, V)
+
+    def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """Next-token cross-entropy. batch = (inputs (B, L), targets (B, L))."""
+        idx, targets = batch
+        logits, _, _ = self(idx)
+        loss = F_nn.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        return loss, {"bits_per_token": float(loss.detach()) / math.log(2)}
+
+    @torch.no_grad()
+    def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, generator: torch.Generator | None = None, use_cache: bool = True):
+        """Sample ``max_new_tokens`` tokens after ``idx`` (B, L0). Returns (B, L0 + max_new_tokens).
+
+        With the cache, each new token costs one position's worth of work. The context is the last
+        ``block_size`` tokens, as when recomputing: once the sequence is longer than the block, the
+        window slides and its positions shift, so the window is re-encoded (cached keys would carry
+        the old positions) — the same semantics as recomputation, with or without the cache.
+        """
+        if temperature < 0:
+            raise ParameterError(f"temperature must be >= 0, got {temperature}")
+        block = self.config.block_size
+        caches = None
+        logits = None
+        for _ in range(max_new_tokens):
+            if not use_cache or caches is None or idx.shape[1] > block:
+                window = idx[:, -block:]
+                out, _, caches = self(window)
+                if idx.shape[1] > block:
+                    caches = None  # a sliding window cannot reuse keys computed at other positions
+                logits = out[:, -1]
+            next_token = sample_next(logits, temperature, top_k, top_p, generator)  # (B, 1)
+            idx = torch.cat([idx, next_token], dim=1)
+            if use_cache and caches is not None:
+                if idx.shape[1] > block:
+                    caches = None
+                    continue
+                out, _, caches = self(next_token, caches)
+                logits = out[:, -1]
+        return idx
+
+
+def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row from logits (B, V): greedy at temperature 0, else softmax(logits / T)
+    restricted to the top-k tokens and/or the smallest set with probability >= top_p. -> (B, 1)."""
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    logits = logits / temperature
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        remove = cumulative - torch.softmax(sorted_logits, dim=-1) >= top_p  # keep the token that crosses top_p
+        sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    probs = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)
