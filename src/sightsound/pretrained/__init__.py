@@ -35,3 +35,15 @@ def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.d
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as error:
         raise UserInputError(f"{path_or_name}: cannot load the model ({type(error).__name__}: {error})") from None
     return model.eval()
+
+
+def load_char_lm(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu"):
+    """(GPT, CharVocab) from a character-LM run folder (``vocab.json`` beside the weights)."""
+    from sightsound.data.charlm import CharVocab
+
+    model = load_pretrained(path_or_name, map_location)
+    folder = REGISTRY.get(str(path_or_name), Path(path_or_name))
+    vocab_path = folder / "vocab.json"
+    if not vocab_path.is_file():
+        raise UserInputError(f"{path_or_name}: no vocab.json (not a character language model)")
+    return model, CharVocab.from_json(vocab_path.read_text(encoding="utf-8"))

@@ -183,3 +183,32 @@ def run_curves_figure(records: list[dict], title: str = "") -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def attention_grid_figure(weights: list[torch.Tensor], tokens: list[str], title: str = "") -> Figure:
+    """One heat map per layer (rows) and head (columns): query token (y) attending to key token (x).
+
+    weights: per layer (H, L, L) for one sequence; tokens: the L token strings.
+    """
+    n_layer, n_head = len(weights), weights[0].shape[0]
+    size = max(1.6, min(3.2, 24 / max(n_layer, n_head)))
+    fig, axes = plt.subplots(n_layer, n_head, figsize=(size * n_head + 1, size * n_layer + 0.6), squeeze=False,
+                             constrained_layout=True)
+    labels = [t if t.strip() else repr(t)[1:-1] for t in tokens]
+    show_labels = len(tokens) <= 24
+    for layer in range(n_layer):
+        for head in range(n_head):
+            ax = axes[layer, head]
+            ax.imshow(_np(weights[layer][head]), cmap="viridis", vmin=0, vmax=1, aspect="equal")
+            ax.set_xticks(range(len(tokens)) if show_labels else [])
+            ax.set_yticks(range(len(tokens)) if show_labels else [])
+            if show_labels:
+                ax.set_xticklabels(labels, fontsize=6, rotation=90)
+                ax.set_yticklabels(labels, fontsize=6)
+            if layer == 0:
+                ax.set_title(f"head {head}", fontsize=9)
+            if head == 0:
+                ax.set_ylabel(f"layer {layer}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

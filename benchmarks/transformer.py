@@ -1,0 +1,94 @@
+"""Transformer speed: training ms/iteration at the char-LM `cpu` preset (explicit vs SDPA attention)
+and generation tokens/s with and without the KV cache (block 64 and 512), 1 and 2 threads.
+
+    .venv/bin/python benchmarks/transformer.py --out benchmarks/results/transformer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F_nn
+
+from sightsound.models.transformer import GPT, GPTConfig
+from sightsound.training import TrainConfig
+from sightsound.training.optim import build_optimizer
+
+
+def train_ms_per_iter(explicit: bool, iters: int = 60, warmup: int = 10) -> float:
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.cpu())
+    if explicit:  # route every block through the explicit softmax(QK^T/sqrt(d))V path
+        for block in model.blocks:
+            block.attn.forward = _explicit(block.attn)
+    opt = build_optimizer(model, TrainConfig(lr=1e-3, weight_decay=0.1, betas=(0.9, 0.99)))
+    x = torch.randint(0, 65, (12, 65))
+    times = []
+    for i in range(warmup + iters):
+        started = time.perf_counter()
+        logits, _, _ = model(x[:, :-1])
+        loss = F_nn.cross_entropy(logits.reshape(-1, 65), x[:, 1:].reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if i >= warmup:
+            times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def _explicit(attn):
+    original = attn.forward
+
+    def forward(x, mask=None, cache=None, need_weights=False):
+        return original(x, mask, cache, need_weights=True)
+
+    return forward
+
+
+def generation_tokens_per_s(block: int, use_cache: bool, n_tokens: int) -> float:
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(block_size=block, n_layer=4, n_head=4, n_embd=128)).eval()
+    prompt = torch.zeros(1, 1, dtype=torch.long)
+    model.generate(prompt, 8, use_cache=use_cache)
+    started = time.perf_counter()
+    model.generate(prompt, n_tokens, use_cache=use_cache, generator=torch.Generator().manual_seed(0))
+    return n_tokens / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="benchmarks/results/transformer.json")
+    args = parser.parse_args()
+    results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "torch": torch.__version__,
+               "machine": platform.platform(), "train_ms_per_iter": {}, "generation_tokens_per_s": {}}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        for explicit in (False, True):
+            key = f"{'explicit' if explicit else 'sdpa'}/threads{threads}"
+            results["train_ms_per_iter"][key] = train_ms_per_iter(explicit)
+            print(f"train {key}: {results['train_ms_per_iter'][key]:.1f} ms/iter", flush=True)
+        for block in (64, 512):
+            n = block - 1  # fill the context once: every token within the block
+            cached = generation_tokens_per_s(block, True, n)
+            plain = generation_tokens_per_s(block, False, n)
+            key = f"block{block}/threads{threads}"
+            results["generation_tokens_per_s"][key] = {"kv_cache": cached, "recompute": plain, "speedup": cached / plain}
+            print(f"generate {key}: cache {cached:.0f} tok/s, recompute {plain:.0f} tok/s, {cached / plain:.1f}x",
+                  flush=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

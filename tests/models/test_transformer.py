@@ -1,0 +1,77 @@
+"""GPT: incremental_equals_parallel (KV cache), generation semantics, sampling, variants."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sightsound.models.transformer import GPT, GPTConfig, sample_next
+
+
+def model(**kw) -> GPT:
+    torch.manual_seed(0)
+    return GPT(GPTConfig(**{**dict(vocab_size=50, block_size=512, n_layer=2, n_head=2, n_embd=32), **kw})).eval()
+
+
+@pytest.mark.parametrize("variant", [dict(), dict(pre_ln=False), dict(position="sinusoidal", tie_weights=False)])
+def test_incremental_equals_parallel_over_500_steps(variant):
+    gpt = model(**variant)
+    idx = torch.randint(0, 50, (2, 500), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        full, _, _ = gpt(idx)
+        caches, steps = None, []
+        for t in range(500):
+            out, _, caches = gpt(idx[:, t : t + 1], caches)
+            steps.append(out)
+    assert (torch.cat(steps, 1) - full).abs().max() <= 1e-5
+
+
+def test_cached_and_uncached_generation_agree_beyond_the_block():
+    gpt = model(block_size=16)
+    prompt = torch.randint(0, 50, (2, 5), generator=torch.Generator().manual_seed(2))
+    a = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3))
+    b = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3), use_cache=False)
+    assert a.shape == (2, 45) and torch.equal(a, b)
+    # recomputation semantics: greedy continuation equals argmax of the last block_size tokens
+    greedy = gpt.generate(prompt, 30, temperature=0)
+    for t in range(20, 35):
+        window = greedy[:, max(0, t - 16) : t]
+        with torch.no_grad():
+            expected = gpt(window)[0][:, -1].argmax(-1)
+        assert torch.equal(greedy[:, t], expected)
+
+
+def test_sampling_controls():
+    logits = torch.tensor([[0.0, 3.0, 1.0, 2.0]])
+    assert sample_next(logits, temperature=0).item() == 1
+    assert all(sample_next(logits, top_k=1, generator=torch.Generator().manual_seed(s)).item() == 1 for s in range(20))
+    assert all(sample_next(logits, top_p=0.5, generator=torch.Generator().manual_seed(s)).item() == 1 for s in range(20))
+    draws = {sample_next(logits, top_k=2, generator=torch.Generator().manual_seed(s)).item() for s in range(200)}
+    assert draws == {1, 3}
+    g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    assert torch.equal(sample_next(logits.repeat(5, 1), generator=g1), sample_next(logits.repeat(5, 1), generator=g2))
+
+
+def test_weight_tying_and_parameter_count():
+    gpt = model()
+    assert gpt.lm_head.weight is gpt.tok_emb.weight
+    c = GPTConfig.cpu()
+    assert (c.n_layer, c.n_head, c.n_embd, c.block_size) == (4, 4, 128, 64)
+    b = GPTConfig.base()
+    assert (b.n_layer, b.n_head, b.n_embd) == (12, 12, 768)
+
+
+def test_attention_weights_are_causal():
+    gpt = model()
+    idx = torch.randint(0, 50, (1, 12))
+    with torch.no_grad():
+        _, weights, _ = gpt(idx, need_weights=True)
+    assert len(weights) == 2 and weights[0].shape == (1, 2, 12, 12)
+    assert torch.all(torch.triu(weights[1][0, 0], diagonal=1) == 0)
+
+
+def test_too_long_input_is_a_clear_error():
+    from sightsound.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="block size"):
+        model(block_size=8)(torch.zeros(1, 9, dtype=torch.long))
