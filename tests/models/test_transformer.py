@@ -75,3 +75,32 @@ def test_too_long_input_is_a_clear_error():
 
     with pytest.raises(ParameterError, match="block size"):
         model(block_size=8)(torch.zeros(1, 9, dtype=torch.long))
+
+
+def test_gpt1_heads_init_symmetry_and_padding():
+    from sightsound.models.transformer import GPTForTask, GPTTaskConfig
+
+    body = model(vocab_size=20, block_size=16)
+    torch.manual_seed(1)
+    sim = GPTForTask(GPTTaskConfig(body=body.config, task="similarity", head_dropout=0.0)).eval()
+    sim.init_from_state(body.state_dict())
+    torch.testing.assert_close(sim.body.tok_emb.weight[:20], body.tok_emb.weight)
+    torch.testing.assert_close(sim.body.blocks[1].mlp.fc.weight, body.blocks[1].mlp.fc.weight)
+    s, d, e = sim.start_id, sim.delim_id, sim.extract_id
+    a, b = [3, 4, 5], [7, 8]
+    ab = torch.tensor([s, *a, d, *b, e, 0, 0, 0])
+    ba = torch.tensor([s, *b, d, *a, e, 0, 0, 0])
+    lengths = torch.tensor([[8, 8]])
+    one = sim(torch.stack([ab, ba]).unsqueeze(0), lengths)
+    other = sim(torch.stack([ba, ab]).unsqueeze(0), lengths)
+    torch.testing.assert_close(one, other)  # both orders, summed: symmetric in A and B
+    # padding after the extract token changes nothing
+    padded = torch.stack([torch.cat([ab[:8], torch.tensor([9, 9, 9])]), torch.cat([ba[:8], torch.tensor([9, 9, 9])])])
+    torch.testing.assert_close(sim(padded.unsqueeze(0), lengths), one)
+
+    mc = GPTForTask(GPTTaskConfig(body=body.config, task="multiple_choice")).eval()
+    ids = torch.randint(0, 20, (2, 4, 10))
+    scores = mc(ids, torch.full((2, 4), 10))
+    assert scores.shape == (2, 4)
+    loss, metrics = mc.loss((ids, torch.full((2, 4), 10), torch.tensor([0, 3])))
+    assert torch.isfinite(loss) and {"task_loss", "lm_loss", "accuracy"} <= set(metrics)

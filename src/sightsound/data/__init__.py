@@ -2,7 +2,8 @@
 
 ``DATASETS`` names them for recipes: name -> module with ``Config`` (frozen dataclass) and
 ``build(root, config) -> (train_set, val_set, collate_fn)``. A training set may carry
-``model_overrides`` (values the model config must take, e.g. the vocabulary size) and
+``model_overrides`` (values the model config must take, e.g. the vocabulary size: a dict, or a
+function config -> config) and
 ``artifacts`` (file name -> text to store in the run directory, e.g. the vocabulary).
 """
 
@@ -12,7 +13,8 @@ import importlib
 
 from sightsound.errors import ParameterError
 
-DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm"}
+DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
+            "shakespeare_tasks": "sightsound.data.shakespeare_tasks"}
 
 
 def dataset_module(name: str):

@@ -12,6 +12,7 @@ from sightsound.errors import ParameterError
 MODELS = {
     "mel_classifier": ("sightsound.models.mel_classifier", "MelClassifierConfig", "MelClassifier"),
     "gpt": ("sightsound.models.transformer", "GPTConfig", "GPT"),
+    "gpt_task": ("sightsound.models.transformer", "GPTTaskConfig", "GPTForTask"),
 }
 
 

@@ -41,6 +41,7 @@ class TrainConfig:
     patience: int | None = None         # evaluations without improvement before stopping
     seed: int = 0
     num_workers: int = 0
+    init_from: str | None = None        # a run folder whose model.safetensors initialises the model (fine-tuning)
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "accumulate", "eval_every", "log_every", "save_every", "keep_last")

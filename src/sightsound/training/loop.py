@@ -184,6 +184,15 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
             ckpt.write_json_atomic(run_dir / "config.json", run_config)
 
     torch.manual_seed(config.seed + 1_000_003 * env.rank)  # data-side randomness differs per rank
+    if config.init_from and not resume:
+        weights = Path(config.init_from) / "model.safetensors"
+        if not weights.is_file():
+            raise TrainingError(f"train.init_from: {weights} not found")
+        state = ckpt.load_tensors(weights)
+        if hasattr(model, "init_from_state"):
+            model.init_from_state(state)
+        else:
+            model.load_state_dict(state)
     model.to(env.device)
     wrapped: nn.Module = _LossModule(model)
     if env.enabled:

@@ -153,7 +153,9 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
     train_set, val_set, collate = data_mod.build(root, resolved.data_config)
     overrides = getattr(train_set, "model_overrides", {})
     if overrides:  # values the data dictates (vocabulary size ...)
-        resolved = dataclasses.replace(resolved, model_config=dataclasses.replace(resolved.model_config, **overrides))
+        model_config = overrides(resolved.model_config) if callable(overrides) else \
+            dataclasses.replace(resolved.model_config, **overrides)
+        resolved = dataclasses.replace(resolved, model_config=model_config)
     _, model_cls = model_classes(resolved.model_name)
     torch.manual_seed(resolved.train_config.seed)  # identical initial weights on every process
     model = model_cls(resolved.model_config)
