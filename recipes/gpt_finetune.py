@@ -22,8 +22,8 @@ PRESETS = {
     "cpu": {  # on the char_lm.py cpu preset body (4 layers, 128 dims, block 64)
         "data": {"block_size": 64},
         "model": {"lm_weight": 0.5, "head_dropout": 0.1},
-        "train": {"max_steps": 400, "batch_size": 16, "lr": 3e-4, "schedule": "cosine", "warmup_steps": 40,
-                  "weight_decay": 0.01, "eval_every": 100, "save_every": 100, "log_every": 20, "eval_batches": 60,
+        "train": {"max_steps": 1000, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 50,
+                  "weight_decay": 0.01, "eval_every": 250, "save_every": 250, "log_every": 50, "eval_batches": 60,
                   "early_stop_metric": "val/accuracy", "early_stop_mode": "max"},
     },
     "paper": {  # GPT-1's fine-tuning settings (Sec. 4.1): lr 6.25e-5, batch 32, 3 epochs, warm-up 0.2%

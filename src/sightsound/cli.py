@@ -130,13 +130,14 @@ def cmd_griffinlim(args) -> int:
 
 
 def cmd_tour(args) -> int:
-    from sightsound.pretrained import SPEECH_SAMPLE
+    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm
     from sightsound.viz.tour import build_tour, synthesize_demo_speech
 
     out = Path(args.out)
+    char_lm, finetune = shipped_char_lm()
     if args.audio:
         audio = Path(args.audio)
-        page = build_tour(out, audio, force=args.force)
+        page = build_tour(out, audio, force=args.force, char_lm=char_lm, finetune=finetune)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             audio = Path(tmp) / "demo_speech.wav"
@@ -145,7 +146,7 @@ def cmd_tour(args) -> int:
             else:
                 audio = SPEECH_SAMPLE
                 print(f"input: flite not found; using the shipped sample {audio.name}")
-            page = build_tour(out, audio, force=args.force)
+            page = build_tour(out, audio, force=args.force, char_lm=char_lm, finetune=finetune)
     print(f"tour written: {page.resolve()}")
     return 0
 

@@ -104,3 +104,23 @@ def test_gpt1_heads_init_symmetry_and_padding():
     assert scores.shape == (2, 4)
     loss, metrics = mc.loss((ids, torch.full((2, 4), 10), torch.tensor([0, 3])))
     assert torch.isfinite(loss) and {"task_loss", "lm_loss", "accuracy"} <= set(metrics)
+
+
+def test_shipped_char_lm_loads_and_generates():
+    from sightsound.pretrained import load_char_lm
+
+    gpt, vocab = load_char_lm("char-lm-shakespeare")
+    out = gpt.generate(vocab.encode("ROMEO:\n").unsqueeze(0), 50, temperature=0.8,
+                       generator=torch.Generator().manual_seed(0))
+    assert out.shape == (1, 57) and vocab.decode(out[0]).startswith("ROMEO:\n")
+
+
+def test_shipped_char_lm_validation_loss(real_data):
+    """The shipped checkpoint reproduces the README's number on the real validation split."""
+    from sightsound.models.transformer import language_model_loss
+    from sightsound.pretrained import load_char_lm
+
+    gpt, vocab = load_char_lm("char-lm-shakespeare")
+    text = (real_data / "tinyshakespeare" / "input.txt").read_text()
+    loss, count = language_model_loss(gpt, vocab.encode(text[int(len(text) * 0.9):]))
+    assert count > 100_000 and loss <= 1.88

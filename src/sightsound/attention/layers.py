@@ -3,8 +3,6 @@ Attend and Tell) and location-sensitive attention (Tacotron 2). The maths is in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F_nn
 from torch import nn
@@ -13,16 +11,37 @@ from sightsound.attention import functional as AF
 from sightsound.errors import ParameterError
 
 
-@dataclass
 class KVCache:
-    """Keys and values of the tokens seen so far, per layer. k, v: (B, H, S, Dh)."""
+    """Keys and values of the tokens seen so far for one attention layer, in preallocated buffers
+    (appending writes in place; the buffers double when full). ``k``, ``v``: (B, H, S, Dh) views."""
 
-    k: torch.Tensor
-    v: torch.Tensor
+    def __init__(self, batch: int, heads: int, head_dim: int, capacity: int, like: torch.Tensor):
+        self._k = like.new_empty(batch, heads, max(1, capacity), head_dim)
+        self._v = like.new_empty(batch, heads, max(1, capacity), head_dim)
+        self.length = 0
 
     @property
-    def length(self) -> int:
-        return self.k.shape[-2]
+    def k(self) -> torch.Tensor:
+        return self._k[:, :, : self.length]
+
+    @property
+    def v(self) -> torch.Tensor:
+        return self._v[:, :, : self.length]
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add (B, H, L, Dh) keys and values; returns all keys and values so far."""
+        end = self.length + k.shape[-2]
+        if end > self._k.shape[-2]:
+            grow = max(end, 2 * self._k.shape[-2])
+            for name in ("_k", "_v"):
+                old = getattr(self, name)
+                new = old.new_empty(*old.shape[:2], grow, old.shape[-1])
+                new[:, :, : self.length] = old[:, :, : self.length]
+                setattr(self, name, new)
+        self._k[:, :, self.length : end] = k
+        self._v[:, :, self.length : end] = v
+        self.length = end
+        return self.k, self.v
 
 
 class MultiHeadAttention(nn.Module):
@@ -32,7 +51,7 @@ class MultiHeadAttention(nn.Module):
     ``torch.nn.functional.scaled_dot_product_attention`` (fused kernels); with ``True`` the explicit
     :func:`~sightsound.attention.functional.scaled_dot_product_attention` and returns the weights.
     Both agree to <= 1e-5 (tests/attention). A ``cache`` (KVCache) holds earlier tokens' keys and
-    values: the new tokens attend to them and the updated cache is returned.
+    values: the new tokens attend to them, are appended to it (in place), and it is returned.
 
     Shapes: x (B, L, D) -> (B, L, D), weights (B, H, L, S) or None, KVCache.
     """
@@ -52,10 +71,10 @@ class MultiHeadAttention(nn.Module):
         H = self.n_heads
         q, k, v = self.qkv(x).split(D, dim=-1)  # (B, L, D) each
         q, k, v = (t.view(B, L, H, D // H).transpose(1, 2) for t in (q, k, v))  # (B, L, D) -> (B, H, L, Dh)
-        if cache is not None:
-            k = torch.cat([cache.k, k], dim=-2)  # (B, H, S, Dh)
-            v = torch.cat([cache.v, v], dim=-2)
-        new_cache = KVCache(k, v)
+        if cache is None:
+            cache = KVCache(B, H, D // H, L, x)
+        k, v = cache.append(k, v)  # (B, H, S, Dh): the cached tokens and these
+        new_cache = cache
         S = k.shape[-2]
         p = self.dropout if self.training else 0.0
         if need_weights:
@@ -65,7 +84,9 @@ class MultiHeadAttention(nn.Module):
             weights = None
             attn_mask = mask
             is_causal = self.causal and mask is None and L == S
-            if self.causal and not is_causal:  # cache offset or extra mask: spell the causal part out
+            if self.causal and L == 1:  # one new token sees every cached key: nothing to mask
+                is_causal = False
+            elif self.causal and not is_causal:  # cache offset or extra mask: spell the causal part out
                 keep = AF.causal_mask(L, S, x.device)
                 attn_mask = keep if mask is None else (keep & mask if mask.dtype == torch.bool else
                                                        mask.masked_fill(~keep, float("-inf")))

@@ -72,12 +72,17 @@ class Windows(Dataset):
         return chunk[:-1], chunk[1:]
 
 
-def build(root: Path, config: Config):
-    path = Path(root) / config.path
+def read_text(root: Path, relative: str) -> tuple[str, CharVocab]:
+    """The text at ``root/relative`` and its character vocabulary (sorted, so always the same ids)."""
+    path = Path(root) / relative
     if not path.is_file():
         raise UserInputError(f"{path}: text file not found (pass --data or set SIGHTSOUND_DATA)")
     text = path.read_text(encoding="utf-8")
-    vocab = CharVocab.from_text(text)
+    return text, CharVocab.from_text(text)
+
+
+def build(root: Path, config: Config):
+    text, vocab = read_text(root, config.path)
     tokens = vocab.encode(text)
     n_train = int(len(tokens) * config.train_fraction)
     train = Windows(tokens[:n_train], config.block_size)

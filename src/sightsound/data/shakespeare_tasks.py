@@ -3,10 +3,13 @@
 * classification — which play an utterance comes from: *Coriolanus* (its 8 main speakers) or
   *Romeo and Juliet* (its 9); the speaker's name is removed. Split: a seeded 80/20 shuffle of the
   utterances (the play labels are spread over the whole text).
-* similarity — are two lines consecutive (1) or a random pairing (0)? Half and half.
-* multiple_choice — given a line, pick the true next line among four (three drawn at random).
-  For similarity and multiple choice, examples from the first ``train_fraction`` of the text train,
-  from the rest validate (the part the character LM never trained on).
+* similarity — are two text fragments consecutive (1: the text is cut at a random point, the
+  fragments are what precedes and follows the cut) or unrelated (0: the second comes from elsewhere)?
+  Half and half; the model reads both orders, as GPT-1 does for similarity.
+* multiple_choice — given the fragment before a random cut, pick the true continuation among four
+  (three fragments drawn at random from the same part of the text).
+  For similarity and multiple choice, cuts in the first ``train_fraction`` of the text train, cuts in
+  the rest validate (the part the character LM never trained on).
 
 Sequences use the model's character vocabulary plus three special ids (start = V, delim = V + 1,
 extract = V + 2), right-padded to ``block_size``; items are (ids, lengths, label).
@@ -21,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from sightsound.data.charlm import CharVocab
+from sightsound.data.charlm import read_text
 from sightsound.errors import ParameterError, UserInputError
 
 CORIOLANUS = {"CORIOLANUS", "MENENIUS", "SICINIUS", "BRUTUS", "COMINIUS", "VOLUMNIA", "AUFIDIUS", "MARCIUS"}
@@ -36,6 +39,7 @@ class Config:
     block_size: int = 64
     train_fraction: float = 0.9
     choices: int = 4
+    examples: int = 20000           # similarity / multiple choice training examples (validation: a tenth)
     seed: int = 0
     limit: int | None = None        # at most this many training examples
 
@@ -69,23 +73,8 @@ def _utterances(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _lines(text: str) -> list[tuple[str, str, int]]:
-    """Consecutive line pairs inside one speech: (line, next line, offset)."""
-    pairs, offset = [], 0
-    for block in text.split("\n\n"):
-        lines = [line.strip() for line in block.strip("\n").split("\n")[1:] if line.strip()]
-        for a, b in zip(lines, lines[1:]):
-            pairs.append((a, b, offset))
-        offset += len(block) + 2
-    return pairs
-
-
 def build(root: Path, config: Config):
-    path = Path(root) / config.path
-    if not path.is_file():
-        raise UserInputError(f"{path}: text file not found (pass --data or set SIGHTSOUND_DATA)")
-    text = path.read_text(encoding="utf-8")
-    vocab = CharVocab.from_text(text)
+    text, vocab = read_text(root, config.path)
     V = len(vocab)
     start, delim, extract = V, V + 1, V + 2
     rng = random.Random(config.seed)
@@ -94,6 +83,7 @@ def build(root: Path, config: Config):
 
     def enc(s: str, n: int) -> list[int]:
         return vocab.encode(s[:n]).tolist()
+
 
     train: list = []
     val: list = []
@@ -105,30 +95,37 @@ def build(root: Path, config: Config):
         for i, (speech, label) in enumerate(examples):
             (train if i < cut else val).append(([[start, *enc(speech, budget + 1), extract]], label))
     elif config.task in ("similarity", "multiple_choice"):
-        pairs = _lines(text)
         boundary = int(len(text) * config.train_fraction)
-        pools = {"train": [p for p in pairs if p[2] < boundary], "val": [p for p in pairs if p[2] >= boundary]}
-        for split, pool in pools.items():
+        regions = {"train": (0, boundary), "val": (boundary, len(text))}
+        counts = {"train": config.examples, "val": max(200, config.examples // 10)}
+        for split, (lo, hi) in regions.items():
             target = train if split == "train" else val
-            nexts = [b for _, b, _ in pool]
-            for a, b, _ in pool:
+
+            def fragment() -> int:  # a random position with room for two fragments
+                return rng.randrange(lo + half, hi - half)
+
+            for _ in range(counts[split]):
+                cut = fragment()
+                before, after = enc(text[cut - half : cut], half), enc(text[cut : cut + half], half)
                 if config.task == "similarity":
                     positive = rng.random() < 0.5
-                    other = b if positive else rng.choice(nexts)
-                    x, y = enc(a, half), enc(other, half)
-                    target.append(([[start, *x, delim, *y, extract], [start, *y, delim, *x, extract]], int(positive)))
+                    if not positive:
+                        other = fragment()
+                        after = enc(text[other : other + half], half)
+                    target.append(([[start, *before, delim, *after, extract], [start, *after, delim, *before, extract]],
+                                   int(positive)))
                 else:
-                    options = [b] + [rng.choice(nexts) for _ in range(config.choices - 1)]
+                    others = [fragment() for _ in range(config.choices - 1)]
+                    options = [after] + [enc(text[o : o + half], half) for o in others]
                     order = list(range(config.choices))
                     rng.shuffle(order)
-                    seqs = [[start, *enc(a, half), delim, *enc(options[k], half), extract] for k in order]
-                    target.append((seqs, order.index(0)))
+                    target.append(([[start, *before, delim, *options[k], extract] for k in order], order.index(0)))
     else:
         raise ParameterError(f"unknown task {config.task!r}; choose classification, similarity or multiple_choice")
     if config.limit is not None:
         train = train[: config.limit]
     if not train or not val:
-        raise UserInputError(f"{path}: the {config.task} task found no examples (is it the Shakespeare text?)")
+        raise UserInputError(f"{config.path}: the {config.task} task found no examples (is it the Shakespeare text?)")
     train_set = TaskExamples(train, config.block_size)
     train_set.model_overrides = lambda c: replace(c, task=config.task, body=replace(c.body, vocab_size=V,
                                                                                       block_size=config.block_size))

@@ -172,7 +172,7 @@ class GPT(nn.Module):
         loss = F_nn.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         return loss, {"bits_per_token": float(loss.detach()) / math.log(2)}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, generator: torch.Generator | None = None, use_cache: bool = True):
         """Sample ``max_new_tokens`` tokens after ``idx`` (B, L0). Returns (B, L0 + max_new_tokens).
@@ -187,10 +187,13 @@ class GPT(nn.Module):
         block = self.config.block_size
         caches = None
         logits = None
+        c = self.config
         for _ in range(max_new_tokens):
             if not use_cache or caches is None or idx.shape[1] > block:
                 window = idx[:, -block:]
-                out, _, caches = self(window)
+                fresh = [KVCache(idx.shape[0], c.n_head, c.n_embd // c.n_head, block, self.tok_emb.weight)
+                         for _ in range(c.n_layer)] if use_cache else None
+                out, _, caches = self(window, fresh)
                 if idx.shape[1] > block:
                     caches = None  # a sliding window cannot reuse keys computed at other positions
                 logits = out[:, -1]

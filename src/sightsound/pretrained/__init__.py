@@ -14,8 +14,11 @@ from sightsound.errors import UserInputError  # noqa: E402
 from sightsound.models import model_classes  # noqa: E402
 from sightsound.training.checkpoint import load_tensors  # noqa: E402
 
-# Shipped checkpoints by name -> folder (added as models ship their small checkpoints).
-REGISTRY: dict[str, Path] = {}
+# Shipped checkpoints by name -> folder. Each is reproducible by the recipe named in the README.
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
+REGISTRY: dict[str, Path] = {
+    "char-lm-shakespeare": CHECKPOINTS / "char-lm-shakespeare",  # recipes/char_lm.py --preset cpu
+}
 
 
 def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu") -> torch.nn.Module:
@@ -47,3 +50,12 @@ def load_char_lm(path_or_name: str | os.PathLike, map_location: str | torch.devi
     if not vocab_path.is_file():
         raise UserInputError(f"{path_or_name}: no vocab.json (not a character language model)")
     return model, CharVocab.from_json(vocab_path.read_text(encoding="utf-8"))
+
+
+def shipped_char_lm():
+    """((GPT, CharVocab), fine-tuning results dict or None) of the shipped character GPT, or (None, None)."""
+    folder = REGISTRY["char-lm-shakespeare"]
+    if not (folder / "model.safetensors").is_file():
+        return None, None
+    finetune = folder / "finetune.json"
+    return load_char_lm("char-lm-shakespeare"), (json.loads(finetune.read_text()) if finetune.is_file() else None)

@@ -68,6 +68,9 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: 
     if aliases:
         meta["aliases"] = json.dumps(aliases)
     save_file(stored, str(tmp), metadata=meta)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # an ordinary file's permissions, whatever the writer used
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)

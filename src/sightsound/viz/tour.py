@@ -35,6 +35,8 @@ class TourContext:
     out: Path
     audio_path: Path
     preset: AudioPreset = SPEECH
+    char_lm: tuple | None = None        # (GPT, CharVocab) for the attention sections, when available
+    finetune: dict | None = None        # measured GPT-1 head accuracies (benchmarks/gpt_finetune.py)
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
@@ -175,8 +177,71 @@ def section_way_back(ctx: TourContext) -> Section:
     return Section("way-back", "6. The way back: spectrogram to waveform", body)
 
 
+ATTENTION_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?"
+
+
+def _missing_model(anchor: str, title: str) -> Section:
+    return Section(anchor, title, _p("The shipped character GPT was not found, so this section has no live output; "
+                                     "train one with <code>sightsound train recipes/char_lm.py --preset cpu</code>."))
+
+
+def section_self_attention(ctx: TourContext) -> Section:
+    if ctx.char_lm is None:
+        return _missing_model("attention", "7. Self-attention and multi-head attention")
+    model, vocab = ctx.char_lm
+    prompt = ATTENTION_PROMPT[-model.config.block_size :]
+    ids = vocab.encode(prompt).unsqueeze(0)
+    with torch.no_grad():
+        _, weights, _ = model(ids, need_weights=True)
+    tokens = [vocab.decode([i]) for i in ids[0]]
+    c = model.config
+    body = _p(
+        "Attention lets every position look at every other and take what it needs: each token emits a query, "
+        "a key and a value; softmax(QK<sup>T</sup>/&radic;d<sub>k</sub>) says how much each query takes from "
+        "each value. A causal mask keeps a language model from looking ahead. Several heads run side by side, "
+        "each with its own projections, so one can track the previous character while another looks for the "
+        "start of the word.",
+        f"Below: every layer ({c.n_layer}) and head ({c.n_head}) of the shipped character GPT reading "
+        f"<code>{html.escape(prompt)!s}</code> — row = the token that attends, column = the token attended to. "
+        "Code: <code>sightsound attention-map --model char-lm-shakespeare --prompt TEXT -o map.png</code>",
+    ) + ctx.figure(plots.attention_grid_figure([w[0] for w in weights], tokens), "attention_map.png")
+    return Section("attention", "7. Self-attention and multi-head attention", body)
+
+
+def section_gpt(ctx: TourContext) -> Section:
+    if ctx.char_lm is None:
+        return _missing_model("gpt", "8. GPT: a transformer language model and its fine-tuning heads")
+    model, vocab = ctx.char_lm
+    c = model.config
+    prompt = "ROMEO:\n"
+    out = model.generate(vocab.encode(prompt).unsqueeze(0), 300, temperature=0.8, top_k=20,
+                         generator=torch.Generator().manual_seed(0))
+    sample = vocab.decode(out[0])
+    n_params = sum(p.numel() for p in model.parameters())
+    body = _p(
+        f"Stack transformer blocks (attention, skip connection, layer norm, feed-forward) and train them to predict "
+        f"the next character: that is GPT. The shipped model has {c.n_layer} blocks, {c.n_head} heads, "
+        f"{c.n_embd} dimensions and a {c.block_size}-character context ({n_params / 1e6:.2f} M parameters), trained "
+        "for 2,000 steps on tinyshakespeare on a 2-core CPU. A sample (temperature 0.8, top-k 20, seed 0), "
+        "generated now with the KV cache:",
+    ) + f"<pre>{html.escape(sample)}</pre>"
+    if ctx.finetune:
+        rows = "".join(
+            f"<tr><td>{html.escape(task.replace('_', ' '))}</td><td>{t['chance']:.2f}</td>"
+            f"<td>{t['pretrained']['final_val_accuracy']:.3f}</td><td>{t['scratch']['final_val_accuracy']:.3f}</td></tr>"
+            for task, t in ctx.finetune["tasks"].items())
+        body += _p("GPT-1's point: one pre-trained body serves many tasks through a linear layer on the final state of an "
+                   "<i>extract</i> token — classification (which play a speech is from), similarity (are two lines "
+                   "consecutive, reading both orders), multiple choice (the true next line among four). Held-out "
+                   "accuracy, measured by <code>benchmarks/gpt_finetune.py</code>:") + (
+            "<table><tr><th>task</th><th>chance</th><th>fine-tuned from the GPT</th><th>same model from scratch</th></tr>"
+            f"{rows}</table>")
+    return Section("gpt", "8. GPT: a transformer language model and its fine-tuning heads", body)
+
+
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_waveform, section_power_spectrum, section_stft, section_spectrogram, section_mel, section_way_back,
+    section_self_attention, section_gpt,
 ]
 
 STYLE = """
@@ -200,12 +265,14 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 
 def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: bool = False,
-               progress: bool = True) -> Path:
-    """Write ``out/index.html`` (and ``out/assets/``) for the speech in ``audio_path``. Returns the page."""
+               progress: bool = True, char_lm: tuple | None = None, finetune: dict | None = None) -> Path:
+    """Write ``out/index.html`` (and ``out/assets/``) for the speech in ``audio_path``. Returns the page.
+
+    ``char_lm`` = (GPT, CharVocab) feeds the attention sections; ``finetune`` the heads' accuracies."""
     out = Path(out)
     audio_path = Path(audio_path)
     _prepare_out(out, force)
-    ctx = TourContext(out=out, audio_path=audio_path)
+    ctx = TourContext(out=out, audio_path=audio_path, char_lm=char_lm, finetune=finetune)
     ctx.waveform  # load and check the input before any work
     sections = []
     started = time.perf_counter()
