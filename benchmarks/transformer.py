@@ -1,4 +1,5 @@
-"""Transformer speed: training ms/iteration at the char-LM `cpu` preset (explicit vs SDPA attention)
+"""Transformer speed: training ms/iteration at the char-LM `cpu` preset (explicit vs SDPA attention;
+the recipe's untied output layer, and tied for comparison)
 and generation tokens/s with and without the KV cache (block 64 and 512), 1 and 2 threads.
 
     .venv/bin/python benchmarks/transformer.py --out benchmarks/results/transformer.json
@@ -12,6 +13,7 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -22,9 +24,9 @@ from sightsound.training import TrainConfig
 from sightsound.training.optim import build_optimizer
 
 
-def train_ms_per_iter(explicit: bool, iters: int = 60, warmup: int = 10) -> float:
+def train_ms_per_iter(explicit: bool, tie_weights: bool, iters: int = 60, warmup: int = 10) -> float:
     torch.manual_seed(0)
-    model = GPT(GPTConfig.cpu())
+    model = GPT(replace(GPTConfig.cpu(), tie_weights=tie_weights))
     if explicit:  # route every block through the explicit softmax(QK^T/sqrt(d))V path
         for block in model.blocks:
             block.attn.forward = _explicit(block.attn)
@@ -71,9 +73,9 @@ def main() -> int:
                "machine": platform.platform(), "train_ms_per_iter": {}, "generation_tokens_per_s": {}}
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        for explicit in (False, True):
-            key = f"{'explicit' if explicit else 'sdpa'}/threads{threads}"
-            results["train_ms_per_iter"][key] = train_ms_per_iter(explicit)
+        for explicit, tied in ((False, False), (True, False), (False, True)):
+            key = f"{'explicit' if explicit else 'sdpa'}{'/tied' if tied else ''}/threads{threads}"
+            results["train_ms_per_iter"][key] = train_ms_per_iter(explicit, tied)
             print(f"train {key}: {results['train_ms_per_iter'][key]:.1f} ms/iter", flush=True)
         for block in (64, 512):
             n = block - 1  # fill the context once: every token within the block
