@@ -4,10 +4,10 @@ Command:  sightsound train recipes/gpt_finetune.py --preset cpu --data ../shared
               --set train.init_from=runs/char-lm-cpu --set data.task=classification --out runs/ft-classification
           (data.task: classification | similarity | multiple_choice; init_from: a char_lm.py run folder)
 Data:     DATA/tinyshakespeare/input.txt; the tasks and their splits are described in
-          sightsound/data/shakespeare_tasks.py (classification: which play; similarity: are two lines
-          consecutive; multiple choice: the true next line among four).
-Time:     cpu preset, each task, on the 2-core development machine: see the README (measured there).
-Metric:   held-out accuracy (val/accuracy) against chance (0.5, 0.5, 0.25); the README gives the margins.
+          sightsound/data/shakespeare_tasks.py (classification: which play; similarity: are two text
+          fragments consecutive; multiple choice: the true continuation among four).
+Time:     cpu preset: about 1, 1.5 and 2.5 minutes (classification, similarity, multiple choice) here.
+Metric:   held-out accuracy 0.657 / 0.605 / 0.552 against chance 0.5 / 0.5 / 0.25 (benchmarks/gpt_finetune.py).
 """
 
 MODEL = "gpt_task"

@@ -231,9 +231,9 @@ def section_gpt(ctx: TourContext) -> Section:
             f"<td>{t['pretrained']['final_val_accuracy']:.3f}</td><td>{t['scratch']['final_val_accuracy']:.3f}</td></tr>"
             for task, t in ctx.finetune["tasks"].items())
         body += _p("GPT-1's point: one pre-trained body serves many tasks through a linear layer on the final state of an "
-                   "<i>extract</i> token — classification (which play a speech is from), similarity (are two lines "
-                   "consecutive, reading both orders), multiple choice (the true next line among four). Held-out "
-                   "accuracy, measured by <code>benchmarks/gpt_finetune.py</code>:") + (
+                   "<i>extract</i> token — classification (which play a speech is from), similarity (are two text "
+                   "fragments consecutive, reading both orders), multiple choice (the true continuation of a fragment "
+                   "among four). Held-out accuracy, measured by <code>benchmarks/gpt_finetune.py</code>:") + (
             "<table><tr><th>task</th><th>chance</th><th>fine-tuned from the GPT</th><th>same model from scratch</th></tr>"
             f"{rows}</table>")
     return Section("gpt", "8. GPT: a transformer language model and its fine-tuning heads", body)
