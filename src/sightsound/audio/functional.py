@@ -294,8 +294,12 @@ def _spectrogram_tf(
     if mel_basis.shape[-1] != n_fft // 2 + 1:
         raise ParameterError(f"mel_basis has {mel_basis.shape[-1]} frequency bins, the spectrogram {n_fft // 2 + 1}")
     basis_t = mel_basis.to(dtype=dtype, device=y.device).transpose(0, 1)  # (F, M)
+    # bins outside every filter (above fmax, below fmin) contribute nothing: skip their power
+    used = torch.nonzero(basis_t.abs().sum(dim=1) > 0).flatten()
+    lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
+    basis_t = basis_t[lo:hi].contiguous()  # (F_used, M)
     return _blocked_spectra(y.to(dtype), fft_window, hop_length,
-                            lambda X: torch.matmul(magnitude_power(X), basis_t), mel_basis.shape[0])
+                            lambda X: torch.matmul(magnitude_power(X[..., lo:hi]), basis_t), mel_basis.shape[0])
 
 
 def stft(
