@@ -26,8 +26,9 @@ def test_incremental_equals_parallel_over_500_steps(variant):
     assert (torch.cat(steps, 1) - full).abs().max() <= 1e-5
 
 
-def test_cached_and_uncached_generation_agree_beyond_the_block():
-    gpt = model(block_size=16)
+@pytest.mark.parametrize("variant", [dict(), dict(pre_ln=False), dict(position="sinusoidal", tie_weights=False)])
+def test_cached_and_uncached_generation_agree_beyond_the_block(variant):
+    gpt = model(block_size=16, **variant)
     prompt = torch.randint(0, 50, (2, 5), generator=torch.Generator().manual_seed(2))
     a = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3))
     b = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3), use_cache=False)

@@ -203,9 +203,36 @@ class GPT(nn.Module):
                 if idx.shape[1] > block:
                     caches = None
                     continue
-                out, _, caches = self(next_token, caches)
-                logits = out[:, -1]
+                logits = self._decode_step(next_token, caches)
         return idx
+
+    def _decode_step(self, token: torch.Tensor, caches: list[KVCache]) -> torch.Tensor:
+        """One cached generation step, (B, 1) -> logits (B, V): the same maths as ``forward`` written
+        with functional calls (no module dispatch, no dropout: inference only). For a small model a
+        cached step is mostly per-operation overhead, so this halves its cost; the tests check it
+        against uncached generation."""
+        c = self.config
+        B, H, D = token.shape[0], c.n_head, c.n_embd
+        pos = caches[0].length
+        pos_emb = self.pos_emb.weight[pos] if c.position == "learned" else self.pos_table[pos]
+        x = F_nn.embedding(token, self.tok_emb.weight) + pos_emb  # (B, 1, D)
+        for block, cache in zip(self.blocks, caches):
+            attn, mlp = block.attn, block.mlp
+            h = F_nn.layer_norm(x, (D,), block.ln1.weight, block.ln1.bias, block.ln1.eps) if c.pre_ln else x
+            q, k, v = F_nn.linear(h, attn.qkv.weight, attn.qkv.bias).view(B, 3, H, D // H).unbind(1)  # (B, H, Dh)
+            keys, values = cache.append(k.unsqueeze(2), v.unsqueeze(2))  # (B, H, S, Dh)
+            a = F_nn.scaled_dot_product_attention(q.unsqueeze(2), keys, values)  # (B, H, 1, Dh)
+            a = F_nn.linear(a.reshape(B, 1, D), attn.proj.weight, attn.proj.bias)
+            if c.pre_ln:
+                x = x + a
+                h = F_nn.layer_norm(x, (D,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
+                x = x + F_nn.linear(F_nn.gelu(F_nn.linear(h, mlp.fc.weight, mlp.fc.bias)), mlp.proj.weight, mlp.proj.bias)
+            else:
+                x = F_nn.layer_norm(x + a, (D,), block.ln1.weight, block.ln1.bias, block.ln1.eps)
+                m = F_nn.linear(F_nn.gelu(F_nn.linear(x, mlp.fc.weight, mlp.fc.bias)), mlp.proj.weight, mlp.proj.bias)
+                x = F_nn.layer_norm(x + m, (D,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
+        x = self.ln_f(x)
+        return F_nn.linear(x, self.lm_head.weight)[:, -1]  # (B, V)
 
 
 def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
