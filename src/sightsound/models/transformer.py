@@ -188,6 +188,7 @@ class GPT(nn.Module):
         caches = None
         logits = None
         c = self.config
+        weights = self._decode_weights() if use_cache else None
         for _ in range(max_new_tokens):
             if not use_cache or caches is None or idx.shape[1] > block:
                 window = idx[:, -block:]
@@ -203,34 +204,44 @@ class GPT(nn.Module):
                 if idx.shape[1] > block:
                     caches = None
                     continue
-                logits = self._decode_step(next_token, caches)
+                logits = self._decode_step(next_token, caches, weights)
         return idx
 
-    def _decode_step(self, token: torch.Tensor, caches: list[KVCache]) -> torch.Tensor:
+    def _decode_weights(self) -> list[tuple]:
+        """Per block, the tensors the decode step uses (looked up once per generation, not per token)."""
+        out = []
+        for block in self.blocks:
+            attn, mlp = block.attn, block.mlp
+            out.append((block.ln1.weight, block.ln1.bias, block.ln1.eps, attn.qkv.weight, attn.qkv.bias,
+                        attn.proj.weight, attn.proj.bias, block.ln2.weight, block.ln2.bias, block.ln2.eps,
+                        mlp.fc.weight, mlp.fc.bias, mlp.proj.weight, mlp.proj.bias))
+        return out
+
+    def _decode_step(self, token: torch.Tensor, caches: list[KVCache], weights: list[tuple] | None = None) -> torch.Tensor:
         """One cached generation step, (B, 1) -> logits (B, V): the same maths as ``forward`` written
         with functional calls (no module dispatch, no dropout: inference only). For a small model a
-        cached step is mostly per-operation overhead, so this halves its cost; the tests check it
-        against uncached generation."""
+        cached step is mostly per-operation overhead, so this cuts its cost by about a third; the tests
+        check it against uncached generation."""
         c = self.config
         B, H, D = token.shape[0], c.n_head, c.n_embd
         pos = caches[0].length
         pos_emb = self.pos_emb.weight[pos] if c.position == "learned" else self.pos_table[pos]
         x = F_nn.embedding(token, self.tok_emb.weight) + pos_emb  # (B, 1, D)
-        for block, cache in zip(self.blocks, caches):
-            attn, mlp = block.attn, block.mlp
-            h = F_nn.layer_norm(x, (D,), block.ln1.weight, block.ln1.bias, block.ln1.eps) if c.pre_ln else x
-            q, k, v = F_nn.linear(h, attn.qkv.weight, attn.qkv.bias).view(B, 3, H, D // H).unbind(1)  # (B, H, Dh)
-            keys, values = cache.append(k.unsqueeze(2), v.unsqueeze(2))  # (B, H, S, Dh)
-            a = F_nn.scaled_dot_product_attention(q.unsqueeze(2), keys, values)  # (B, H, 1, Dh)
-            a = F_nn.linear(a.reshape(B, 1, D), attn.proj.weight, attn.proj.bias)
+        for (ln1_w, ln1_b, ln1_eps, qkv_w, qkv_b, proj_w, proj_b, ln2_w, ln2_b, ln2_eps, fc_w, fc_b, mp_w, mp_b), cache \
+                in zip(weights or self._decode_weights(), caches):
+            h = F_nn.layer_norm(x, (D,), ln1_w, ln1_b, ln1_eps) if c.pre_ln else x
+            qkv = F_nn.linear(h, qkv_w, qkv_b).view(B, 3, H, 1, D // H)  # (B, 1, 3D) -> (B, 3, H, 1, Dh)
+            keys, values = cache.append(qkv[:, 1], qkv[:, 2])  # (B, H, S, Dh)
+            a = F_nn.scaled_dot_product_attention(qkv[:, 0], keys, values)  # (B, H, 1, Dh)
+            a = F_nn.linear(a.view(B, 1, D), proj_w, proj_b)
             if c.pre_ln:
                 x = x + a
-                h = F_nn.layer_norm(x, (D,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
-                x = x + F_nn.linear(F_nn.gelu(F_nn.linear(h, mlp.fc.weight, mlp.fc.bias)), mlp.proj.weight, mlp.proj.bias)
+                h = F_nn.layer_norm(x, (D,), ln2_w, ln2_b, ln2_eps)
+                x = x + F_nn.linear(F_nn.gelu(F_nn.linear(h, fc_w, fc_b)), mp_w, mp_b)
             else:
-                x = F_nn.layer_norm(x + a, (D,), block.ln1.weight, block.ln1.bias, block.ln1.eps)
-                m = F_nn.linear(F_nn.gelu(F_nn.linear(x, mlp.fc.weight, mlp.fc.bias)), mlp.proj.weight, mlp.proj.bias)
-                x = F_nn.layer_norm(x + m, (D,), block.ln2.weight, block.ln2.bias, block.ln2.eps)
+                x = F_nn.layer_norm(x + a, (D,), ln1_w, ln1_b, ln1_eps)
+                m = F_nn.linear(F_nn.gelu(F_nn.linear(x, fc_w, fc_b)), mp_w, mp_b)
+                x = F_nn.layer_norm(x + m, (D,), ln2_w, ln2_b, ln2_eps)
         x = self.ln_f(x)
         return F_nn.linear(x, self.lm_head.weight)[:, -1]  # (B, V)
 
