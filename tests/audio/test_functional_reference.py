@@ -195,3 +195,37 @@ def test_mel_to_linear_nnls_fits_better_than_librosa():
 
     assert residual(ours) <= residual(ref) + 1e-9
     assert residual(ours) < 1e-4
+
+
+@needs_librosa
+@pytest.mark.reference
+def test_edge_frames_and_pad_modes_match_librosa():
+    """Frames that overhang the signal's ends are built from small padded pieces (the signal is never
+    padded whole): check every pad mode on short and odd-length signals and hops larger than n_fft//2."""
+    import warnings
+
+    import librosa
+
+    from sightsound.errors import ParameterError
+
+    rng = np.random.default_rng(11)
+    checked = 0
+    for n in (300, 401, 513, 1000, 4001):
+        for n_fft, hop, win in ((512, 160, 400), (256, 64, None), (400, 100, 300), (512, 700, None)):
+            for mode in ("constant", "reflect", "edge", "symmetric"):
+                y = rng.standard_normal(n)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    D = librosa.stft(y, n_fft=n_fft, hop_length=hop, win_length=win, pad_mode=mode)
+                    M = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=n_fft, hop_length=hop, win_length=win,
+                                                       pad_mode=mode, n_mels=40, dtype=np.float64)
+                try:
+                    ours = F.stft(torch.from_numpy(y), n_fft, hop, win, pad_mode=mode)
+                except ParameterError:  # reflect/symmetric need n > n_fft // 2 here (numpy repeats the reflection)
+                    assert mode in ("reflect", "symmetric") and n <= n_fft // 2
+                    continue
+                assert rel_err(ours, D) <= 1e-12
+                assert rel_err(F.melspectrogram(torch.from_numpy(y), 16000, n_fft, hop, win, pad_mode=mode, n_mels=40),
+                               M) <= 1e-12
+                checked += 1
+    assert checked >= 70

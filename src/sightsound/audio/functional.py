@@ -244,26 +244,80 @@ def _frames_per_block(n_items: int, n_fft: int) -> int:
     return max(8, _BLOCK_SAMPLES // (max(1, n_items) * n_fft))
 
 
+def _centre_padding(y: torch.Tensor, n_fft: int, center: bool, pad_mode: str) -> int:
+    """Check that ``y`` can be framed (after centring) and return the padding per side."""
+    pad = n_fft // 2 if center else 0
+    if center and pad_mode not in ("constant", "reflect", "edge", "replicate", "symmetric"):
+        raise ParameterError(f"unknown pad_mode {pad_mode!r}; choose constant, reflect, edge or symmetric")
+    if center and pad_mode in ("reflect", "symmetric") and y.shape[-1] <= pad:
+        _pad_signal(y, pad, pad_mode)  # raises its clear error for too short a signal
+    if y.shape[-1] + 2 * pad < n_fft:
+        raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}; "
+                             "use center=True or a smaller n_fft")
+    return pad
+
+
+def _frame_pieces(y: torch.Tensor, n_fft: int, hop_length: int, pad: int, pad_mode: str):
+    """The frames of ``y`` padded by ``pad`` on each side, without padding the whole signal.
+
+    Returns [(first_frame, frames (..., n, n_fft))]: the frames that lie inside ``y`` as one strided
+    view of ``y`` itself, and the few frames that overhang either end from small padded pieces
+    (the pad mode only needs the samples next to each end). Frame t covers padded samples
+    ``[t * hop, t * hop + n_fft)``, i.e. ``y[t * hop - pad : t * hop - pad + n_fft]``.
+    """
+    S = y.shape[-1]
+    n_frames = 1 + (S + 2 * pad - n_fft) // hop_length
+    first_inside = -(-pad // hop_length)  # ceil(pad / hop)
+    last_inside = (S + pad - n_fft) // hop_length
+    if pad == 0:
+        return [(0, y.unfold(-1, n_fft, hop_length))]
+    if first_inside > last_inside:  # a short signal: pad it whole
+        return [(0, _pad_signal(y, pad, pad_mode).unfold(-1, n_fft, hop_length))]
+    pieces = [(first_inside, y[..., first_inside * hop_length - pad :].unfold(-1, n_fft, hop_length)
+               [..., : last_inside - first_inside + 1, :])]
+    # head: padded samples [0, (first_inside - 1) * hop + n_fft), from y's first samples
+    head_len = (first_inside - 1) * hop_length + n_fft - pad
+    local = _pad_signal(y[..., : min(S, head_len + pad + 1)], pad, pad_mode)[..., : pad + head_len]
+    pieces.append((0, local.unfold(-1, n_fft, hop_length)[..., :first_inside, :]))
+    # tail: frames after last_inside, from y's last samples
+    if last_inside + 1 < n_frames:
+        start = (last_inside + 1) * hop_length - pad  # in y's coordinates (may be < 0 for tiny signals)
+        lo = max(0, start - pad - 1)
+        local = _pad_signal(y[..., lo:], pad, pad_mode)[..., pad + start - lo :]
+        pieces.append((last_inside + 1, local.unfold(-1, n_fft, hop_length)[..., : n_frames - last_inside - 1, :]))
+    return pieces
+
+
 def _blocked_spectra(
-    y_padded: torch.Tensor, fft_window: torch.Tensor, hop_length: int,
-    reduce: Callable[[torch.Tensor], torch.Tensor] | None, n_out: int,
+    y: torch.Tensor, fft_window: torch.Tensor, hop_length: int,
+    reduce: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] | None, n_out: int, pad: int = 0,
+    pad_mode: str = "constant",
 ) -> torch.Tensor:
     """``reduce(rfft(window * frame))`` block by block. (..., S) -> (..., T, n_out).
 
-    ``reduce=None`` keeps the complex spectra (the STFT itself).
+    ``reduce(X, out)`` maps spectra (..., b, F) to (..., b, n_out), into ``out`` when it is given (a
+    contiguous slice of the result, outside autograd); ``reduce=None`` keeps the complex spectra
+    (the STFT itself). ``pad`` samples of ``pad_mode``
+    padding are added on each side (librosa's centring) without copying the signal.
 
     Working on blocks of frames keeps the windowed frames and their spectra in cache and never
     materialises the full complex STFT: 2-3x faster on CPU than transforming everything at once.
     """
-    frames = y_padded.unfold(-1, fft_window.shape[-1], hop_length)  # (..., T, n_fft), a view
-    n_frames = frames.shape[-2]
-    dtype = frames.dtype if reduce is not None else (
-        torch.complex128 if frames.dtype == torch.float64 else torch.complex64)
-    out = frames.new_empty(*frames.shape[:-2], n_frames, n_out, dtype=dtype)
-    step = _frames_per_block(frames[..., 0, 0].numel(), frames.shape[-1])
-    for s in range(0, n_frames, step):
-        X = torch.fft.rfft(frames[..., s : s + step, :] * fft_window, dim=-1)  # (..., b, F)
-        out[..., s : s + step, :] = X if reduce is None else reduce(X)
+    n_fft = fft_window.shape[-1]
+    n_frames = 1 + (y.shape[-1] + 2 * pad - n_fft) // hop_length
+    dtype = y.dtype if reduce is not None else (torch.complex128 if y.dtype == torch.float64 else torch.complex64)
+    out = y.new_empty(*y.shape[:-1], n_frames, n_out, dtype=dtype)
+    step = _frames_per_block(y[..., 0].numel(), n_fft)
+    for first, frames in _frame_pieces(y, n_fft, hop_length, pad, pad_mode):  # frames (..., n, n_fft)
+        for s in range(0, frames.shape[-2], step):
+            X = torch.fft.rfft(frames[..., s : s + step, :] * fft_window, dim=-1)  # (..., b, F)
+            target = out[..., first + s : first + s + X.shape[-2], :]
+            if reduce is None:
+                target.copy_(X)
+            elif target.is_contiguous() and not X.requires_grad:
+                reduce(X, target)  # written in place (no temporary, no copy)
+            else:
+                target.copy_(reduce(X, None))
     return out
 
 
@@ -277,20 +331,20 @@ def _spectrogram_tf(
     n_fft, hop_length, win_length = _stft_sizes(n_fft, hop_length, win_length)
     if y.is_complex():
         raise ParameterError("expected a real signal")
-    if center:
-        y = _pad_signal(y, n_fft // 2, pad_mode)
-    if y.shape[-1] < n_fft:
-        raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}")
+    pad = _centre_padding(y, n_fft, center, pad_mode)
     dtype = _real_dtype(y)
     fft_window = _fft_window(window, win_length, n_fft, dtype, y.device)
 
-    def magnitude_power(X: torch.Tensor) -> torch.Tensor:
+    def magnitude_power(X: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         if power == 2.0:
-            return _power(X)
-        return _magnitude(X) if power == 1.0 else _magnitude(X).pow(power)
+            parts = torch.view_as_real(X)
+            re, im = parts[..., 0], parts[..., 1]
+            return torch.mul(re, re, out=out).addcmul_(im, im) if out is not None else _power(X)
+        S = _magnitude(X) if power == 1.0 else _magnitude(X).pow(power)
+        return S if out is None else out.copy_(S)
 
     if mel_basis is None:
-        return _blocked_spectra(y.to(dtype), fft_window, hop_length, magnitude_power, n_fft // 2 + 1)
+        return _blocked_spectra(y.to(dtype), fft_window, hop_length, magnitude_power, n_fft // 2 + 1, pad, pad_mode)
     if mel_basis.shape[-1] != n_fft // 2 + 1:
         raise ParameterError(f"mel_basis has {mel_basis.shape[-1]} frequency bins, the spectrogram {n_fft // 2 + 1}")
     basis_t = mel_basis.to(dtype=dtype, device=y.device).transpose(0, 1)  # (F, M)
@@ -299,7 +353,9 @@ def _spectrogram_tf(
     lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
     basis_t = basis_t[lo:hi].contiguous()  # (F_used, M)
     return _blocked_spectra(y.to(dtype), fft_window, hop_length,
-                            lambda X: torch.matmul(magnitude_power(X[..., lo:hi]), basis_t), mel_basis.shape[0])
+                            lambda X, out: torch.matmul(magnitude_power(X[..., lo:hi]), basis_t, out=out),
+                            mel_basis.shape[0],
+                            pad, pad_mode)
 
 
 def stft(
@@ -324,14 +380,9 @@ def stft(
     n_fft, hop_length, win_length = _stft_sizes(n_fft, hop_length, win_length)
     if y.is_complex():
         raise ParameterError("stft expects a real signal")
-    if center:
-        y = _pad_signal(y, n_fft // 2, pad_mode)
-    if y.shape[-1] < n_fft:
-        raise ParameterError(
-            f"signal of {y.shape[-1]} samples is shorter than n_fft={n_fft}; use center=True or a smaller n_fft"
-        )
+    pad = _centre_padding(y, n_fft, center, pad_mode)
     fft_window = _fft_window(window, win_length, n_fft, _real_dtype(y), y.device)
-    D = _blocked_spectra(y.to(fft_window.dtype), fft_window, hop_length, None, n_fft // 2 + 1)  # (..., T, F)
+    D = _blocked_spectra(y.to(fft_window.dtype), fft_window, hop_length, None, n_fft // 2 + 1, pad, pad_mode)  # (..., T, F)
     return D.transpose(-1, -2)  # (..., T, F) -> (..., F, T) view
 
 
