@@ -238,6 +238,51 @@ def cmd_attention_map(args) -> int:
     return 0
 
 
+def cmd_vocode(args) -> int:
+    from sightsound.audio import io
+    from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder
+
+    source = Path(args.input)
+    out = check_output(Path(args.output), [source], args.force, tuple(io.FORMATS))
+    if args.vocoder == GRIFFIN_LIM:
+        vocoder = Vocoder.from_pretrained(GRIFFIN_LIM, n_iter=args.iterations)
+    else:
+        vocoder = Vocoder.from_pretrained(args.model)
+    y = _load_checked(source, vocoder.sample_rate)
+    mel = vocoder.analyse(y)
+    start = time.perf_counter()
+    wave = vocoder(mel, seed=args.seed, progress=not args.json)[: len(y)]
+    seconds = time.perf_counter() - start
+    io.save(out, wave, vocoder.sample_rate, overwrite=True)
+    report = {"input": str(source), "output": str(out), "vocoder": vocoder.name, "frames": mel.shape[-1],
+              "audio_seconds": round(len(y) / vocoder.sample_rate, 3), "synthesis_seconds": round(seconds, 3),
+              "real_time_factor": round(seconds * vocoder.sample_rate / len(y), 4)}
+    print(json.dumps(report) if args.json else
+          f"wrote {out}: {report['audio_seconds']} s of audio from {mel.shape[-1]} mel frames by {vocoder.name} "
+          f"in {seconds:.2f} s (real-time factor {report['real_time_factor']})")
+    return 0
+
+
+def cmd_eval_vocoder(args) -> int:
+    from sightsound.pretrained.vocoder import Vocoder, evaluate_vocoder
+
+    vocoder = Vocoder.from_pretrained(args.model)
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    if out_dir is not None:
+        if out_dir.exists() and any(out_dir.iterdir()) and not args.force:
+            raise UserInputError(f"{out_dir}: exists and is not empty; pass --force to write into it")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    report = evaluate_vocoder(vocoder, args.data, clips=args.clips, limit=args.limit, seed=args.seed,
+                              gl_iterations=args.iterations, out_dir=out_dir, progress=not args.json)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['clips']} clips of {report['data']} ({report['split']}), {report['audio_seconds']} s of audio")
+        for system, entry in report["systems"].items():
+            print(f"  {system:12s} " + "  ".join(f"{k} {v}" for k, v in entry.items()))
+    return 0
+
+
 def _add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> None:
     p.add_argument("--preset", choices=["speech", "tts"], default="speech",
                    help="speech: 16 kHz, 25 ms Hamming, 10 ms hop, 80 mels; tts: Tacotron 2's 22.05 kHz settings")
@@ -312,6 +357,30 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--text", required=True)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_lm)
+
+    q = eval_sub.add_parser("vocoder", help="copy-synthesis of GRID-layout clips: MCD, LSD, SC, WER vs Griffin-Lim")
+    q.add_argument("--model", default="wavenet-grid", help="shipped WaveNet name or run folder")
+    q.add_argument("--data", required=True, help="folder with audio/*.flac and align/*.align (like grid-s1)")
+    q.add_argument("--clips", choices=["all", "val"], default="all",
+                   help="all clips of the folder, or the fixed validation split (every 18th clip)")
+    q.add_argument("--limit", type=positive_int, help="evaluate at most this many clips")
+    q.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations of the baseline")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--out-dir", help="also write every synthesised clip here")
+    q.add_argument("--force", action="store_true")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_eval_vocoder)
+
+    p = sub.add_parser("vocode", help="spectrogram -> waveform: resynthesise a recording from its log-mel")
+    p.add_argument("input", help="audio file (resampled to the vocoder's rate)")
+    p.add_argument("-o", "--output", required=True, help="output audio (.wav, .flac, .ogg)")
+    p.add_argument("--vocoder", choices=["wavenet", "griffinlim"], default="wavenet")
+    p.add_argument("--model", default="wavenet-grid", help="shipped WaveNet name or run folder (--vocoder wavenet)")
+    p.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (WaveNet) or initial phase seed")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_vocode)
 
     p = sub.add_parser("attention-map", help="attention weights of every layer and head for a prompt")
     p.add_argument("--model", required=True)

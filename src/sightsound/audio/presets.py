@@ -71,11 +71,17 @@ TTS = AudioPreset(
     name="tts", sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024,
     window="hann", n_mels=80, fmin=0.0, fmax=8000.0, power=1.0,
 )
-PRESETS = {p.name: p for p in (SPEECH, TTS)}
+# Tacotron 2's analysis at 16 kHz (GRID, FSDD...): 50 ms Hann window every 12.5 ms (Shen et al. 2018, Sec. 2.1),
+# magnitude mel 0-8 kHz. The mel representation shared by the WaveNet vocoder and Tacotron 2.
+TTS16K = AudioPreset(
+    name="tts16k", sample_rate=16000, n_fft=1024, hop_length=200, win_length=800,
+    window="hann", n_mels=80, fmin=0.0, fmax=8000.0, power=1.0,
+)
+PRESETS = {p.name: p for p in (SPEECH, TTS, TTS16K)}
 
 
 def get_preset(name: str) -> AudioPreset:
-    """The preset called ``name`` (``speech`` or ``tts``)."""
+    """The preset called ``name`` (``speech``, ``tts`` or ``tts16k``)."""
     try:
         return PRESETS[name]
     except KeyError:

@@ -14,7 +14,7 @@ import importlib
 from sightsound.errors import ParameterError
 
 DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
-            "shakespeare_tasks": "sightsound.data.shakespeare_tasks"}
+            "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid"}
 
 
 def dataset_module(name: str):

@@ -13,6 +13,7 @@ MODELS = {
     "mel_classifier": ("sightsound.models.mel_classifier", "MelClassifierConfig", "MelClassifier"),
     "gpt": ("sightsound.models.transformer", "GPTConfig", "GPT"),
     "gpt_task": ("sightsound.models.transformer", "GPTTaskConfig", "GPTForTask"),
+    "wavenet": ("sightsound.models.wavenet", "WaveNetConfig", "WaveNet"),
 }
 
 

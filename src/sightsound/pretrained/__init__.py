@@ -18,6 +18,7 @@ from sightsound.training.checkpoint import load_tensors  # noqa: E402
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 REGISTRY: dict[str, Path] = {
     "char-lm-shakespeare": CHECKPOINTS / "char-lm-shakespeare",  # recipes/char_lm.py --preset cpu
+    "wavenet-grid": CHECKPOINTS / "wavenet-grid",                # recipes/wavenet_grid.py --preset cpu
 }
 
 

@@ -1,0 +1,1 @@
+"""Evaluation functions: speech (WER with pocketsphinx, mel-cepstral distortion, log-spectral distance)."""

@@ -1,0 +1,174 @@
+"""How close synthesised speech is to the real thing: word error rate of a recogniser, mel-cepstral
+distortion, log-spectral distance.
+
+- ``word_error_rate``: word-level Levenshtein distance (substitutions + deletions + insertions) summed
+  over utterances, divided by the number of reference words.
+- ``mel_cepstral_distortion`` (Kubichek 1993): ``(10 / ln 10) sqrt(2 sum_{d=1..D} (c_d - c'_d)^2)`` dB per
+  frame, averaged over the frames where the reference is speech (within ``speech_db`` of its loudest
+  frame). Cepstra: DCT-II (orthonormal) of the natural-log power mel spectrum (25 ms Hann, 5 ms hop, 80
+  bands), c0 (energy) left out, D = 24. Frames are compared one to one: copy-synthesis keeps timing.
+- ``log_spectral_distance``: ``sqrt(mean_f (10 log10 P_f - 10 log10 P'_f)^2)`` dB per frame, averaged
+  over the same speech frames.
+- ``Recognizer``: pocketsphinx (its English acoustic model ships in the PyPI wheel) with the vocabulary
+  restricted by a JSGF grammar: a sentence pattern of word slots (GRID) or any sequence of given words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sightsound.audio import functional as AF
+from sightsound.errors import ParameterError, UserInputError
+
+
+def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
+    """Levenshtein distance between two word lists."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_word in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp_word in enumerate(hypothesis, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word))
+        previous = current
+    return previous[-1]
+
+
+def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Total word edits / total reference words over all utterance pairs."""
+    if len(references) != len(hypotheses):
+        raise ParameterError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    words = sum(len(r.split()) for r in references)
+    if words == 0:
+        raise ParameterError("the references contain no words")
+    return sum(edit_distance(r.split(), h.split()) for r, h in zip(references, hypotheses)) / words
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    sample_rate: int
+    n_fft: int
+    hop: int
+    win: int
+
+
+def _analysis(sample_rate: int) -> _Analysis:
+    win = int(round(0.025 * sample_rate))
+    return _Analysis(sample_rate, 1 << (win - 1).bit_length(), int(round(0.005 * sample_rate)), win)
+
+
+def _power_and_mel(y: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor]:
+    a = _analysis(sample_rate)
+    y = y.to(torch.float64)
+    P = AF.spectrogram(y, n_fft=a.n_fft, hop_length=a.hop, win_length=a.win, window="hann", power=2.0)  # (F, T)
+    basis = AF.mel_filterbank(sample_rate, a.n_fft, 80, fmax=sample_rate / 2, dtype=torch.float64)
+    return P, basis @ P  # (F, T), (80, T)
+
+
+def _speech_frames(P_ref: torch.Tensor, speech_db: float) -> torch.Tensor:
+    energy = 10 * torch.log10(P_ref.sum(0) + 1e-12)  # (T,)
+    return energy > energy.max() - speech_db
+
+
+def _dct_matrix(n: int, dtype=torch.float64) -> torch.Tensor:
+    """Orthonormal DCT-II matrix (n, n): row k is basis function k."""
+    k = torch.arange(n, dtype=dtype)[:, None]
+    m = torch.arange(n, dtype=dtype)[None, :]
+    D = torch.cos(math.pi / n * (m + 0.5) * k) * math.sqrt(2.0 / n)
+    D[0] /= math.sqrt(2.0)
+    return D
+
+
+def _paired(reference: torch.Tensor, synthesis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if reference.ndim != 1 or synthesis.ndim != 1:
+        raise ParameterError("compare one waveform at a time: shapes (S,) and (S',)")
+    n = min(reference.shape[0], synthesis.shape[0])
+    return reference[:n], synthesis[:n]
+
+
+def mel_cepstral_distortion(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
+                            n_coefficients: int = 24, speech_db: float = 40.0) -> float:
+    """MCD in dB between two time-aligned waveforms (S,) (the shorter length is used)."""
+    reference, synthesis = _paired(reference, synthesis)
+    P_ref, M_ref = _power_and_mel(reference, sample_rate)
+    _, M_syn = _power_and_mel(synthesis, sample_rate)
+    D = _dct_matrix(M_ref.shape[0])[1: n_coefficients + 1]  # c1..cD
+    diff = D @ (torch.log(M_ref + 1e-10) - torch.log(M_syn + 1e-10))  # (D, T)
+    per_frame = (10.0 / math.log(10.0)) * torch.sqrt(2.0 * diff.square().sum(0))
+    return float(per_frame[_speech_frames(P_ref, speech_db)].mean())
+
+
+def log_spectral_distance(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
+                          speech_db: float = 40.0) -> float:
+    """LSD in dB between two time-aligned waveforms (S,)."""
+    reference, synthesis = _paired(reference, synthesis)
+    P_ref, _ = _power_and_mel(reference, sample_rate)
+    P_syn, _ = _power_and_mel(synthesis, sample_rate)
+    floor = 1e-10
+    diff = 10 * torch.log10(P_ref + floor) - 10 * torch.log10(P_syn + floor)  # (F, T)
+    per_frame = torch.sqrt(diff.square().mean(0))
+    return float(per_frame[_speech_frames(P_ref, speech_db)].mean())
+
+
+# ------------------------------------------------------------------------------------------------
+# speech recognition
+
+
+def slots_grammar(slots: tuple[tuple[str, ...], ...]) -> str:
+    """JSGF for sentences of one word from each slot in order (e.g. the GRID pattern)."""
+    rules = [f"<slot{i}> = {' | '.join(words)};" for i, words in enumerate(slots)]
+    public = " ".join(f"<slot{i}>" for i in range(len(slots)))
+    return "#JSGF V1.0;\ngrammar sentences;\npublic <sentence> = " + public + ";\n" + "\n".join(rules) + "\n"
+
+
+def words_grammar(words: list[str]) -> str:
+    """JSGF for any non-empty sequence of the given words."""
+    return "#JSGF V1.0;\ngrammar words;\npublic <sentence> = (" + " | ".join(sorted(set(words))) + ")+;\n"
+
+
+class Recognizer:
+    """pocketsphinx with a restricted vocabulary. ``Recognizer(slots=GRID_GRAMMAR)`` or
+    ``Recognizer(words=[...])``; ``recognizer(wave, sample_rate) -> "bin blue at f two now"``.
+    Words missing from its pronouncing dictionary are dropped from the grammar (``missing`` lists them)."""
+
+    SAMPLE_RATE = 16000
+
+    def __init__(self, *, slots: tuple[tuple[str, ...], ...] | None = None, words: list[str] | None = None):
+        try:
+            from pocketsphinx import Decoder, get_model_path
+        except ImportError:
+            raise UserInputError("word error rates need pocketsphinx (pip install pocketsphinx)") from None
+        if (slots is None) == (words is None):
+            raise ParameterError("give either slots (a sentence pattern) or words (a vocabulary)")
+        model = Path(get_model_path()) / "en-us"
+        dictionary = model / "cmudict-en-us.dict"
+        known = {line.split(maxsplit=1)[0] for line in dictionary.read_text(encoding="utf-8").splitlines() if line}
+        vocabulary = [w for s in slots for w in s] if slots is not None else list(words)
+        self.missing = sorted({w for w in vocabulary if w not in known})
+        if slots is not None:
+            slots = tuple(tuple(w for w in s if w in known) for s in slots)
+            grammar = slots_grammar(slots)
+        else:
+            grammar = words_grammar([w for w in words if w in known])
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".gram", delete=False) as handle:
+            handle.write(grammar)
+        try:
+            self.decoder = Decoder(hmm=str(model / "en-us"), dict=str(dictionary), jsgf=handle.name,
+                                   loglevel="FATAL")
+        finally:
+            Path(handle.name).unlink(missing_ok=True)
+
+    def __call__(self, wave: torch.Tensor, sample_rate: int) -> str:
+        if sample_rate != self.SAMPLE_RATE:
+            wave = AF.resample(wave, sample_rate, self.SAMPLE_RATE)
+        pcm = np.clip(wave.detach().cpu().to(torch.float64).numpy() * 32767.0, -32768, 32767).astype(np.int16)
+        self.decoder.start_utt()
+        self.decoder.process_raw(pcm.tobytes(), full_utt=True)
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        return hyp.hypstr.strip() if hyp is not None else ""

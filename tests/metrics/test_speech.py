@@ -1,0 +1,66 @@
+"""Speech metrics: word error rate, mel-cepstral distortion, log-spectral distance, the recogniser."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sightsound.errors import ParameterError
+from sightsound.metrics import speech as M
+
+
+def test_edit_distance_and_wer_by_hand():
+    assert M.edit_distance("a b c".split(), "a b c".split()) == 0
+    assert M.edit_distance("a b c".split(), "a x c".split()) == 1           # substitution
+    assert M.edit_distance("a b c".split(), "a c".split()) == 1             # deletion
+    assert M.edit_distance("a b c".split(), "a b b c d".split()) == 2       # two insertions
+    assert M.edit_distance([], "a b".split()) == 2
+    # 1 edit in 3 words + 2 edits in 2 words = 3 / 5
+    assert M.word_error_rate(["a b c", "d e"], ["a b x", "f"]) == pytest.approx(3 / 5)
+    with pytest.raises(ParameterError):
+        M.word_error_rate(["a"], [])
+
+
+def _voice(seconds=1.0, sr=16000, f0=140.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(int(seconds * sr), dtype=torch.float64) / sr
+    y = sum(torch.sin(2 * torch.pi * f0 * h * t) / h for h in range(1, 12)) * 0.1
+    return y * (0.6 + 0.4 * torch.sin(2 * torch.pi * 3 * t)) + 1e-3 * torch.randn(len(t), generator=g, dtype=torch.float64)
+
+
+def test_mcd_and_lsd_are_zero_for_identical_and_grow_with_distortion():
+    y = _voice()
+    assert M.mel_cepstral_distortion(y, y, 16000) == pytest.approx(0.0, abs=1e-9)
+    assert M.log_spectral_distance(y, y, 16000) == pytest.approx(0.0, abs=1e-9)
+    g = torch.Generator().manual_seed(1)
+    noise = torch.randn(len(y), generator=g, dtype=torch.float64)
+    mcd = [M.mel_cepstral_distortion(y, y + a * noise, 16000) for a in (0.003, 0.03)]
+    lsd = [M.log_spectral_distance(y, y + a * noise, 16000) for a in (0.003, 0.03)]
+    assert 0 < mcd[0] < mcd[1] and 0 < lsd[0] < lsd[1]
+    # a pure gain change moves only c0 (left out of MCD) but every log-spectral bin
+    assert M.mel_cepstral_distortion(y, 0.5 * y, 16000) == pytest.approx(0.0, abs=0.01)  # 0.01 dB: the log floor
+    assert M.log_spectral_distance(y, 0.5 * y, 16000) == pytest.approx(20 * torch.log10(torch.tensor(2.0)).item(), rel=1e-3)
+
+
+def test_grammars():
+    text = M.slots_grammar((("bin", "lay"), ("blue",)))
+    assert "public <sentence> = <slot0> <slot1>;" in text and "<slot0> = bin | lay;" in text
+    assert "(a | dog)+" in M.words_grammar(["dog", "a", "dog"])
+
+
+@pytest.mark.slow
+def test_recognizer_reads_real_grid_clips(real_data):
+    pytest.importorskip("pocketsphinx")
+    from sightsound.audio import io
+    from sightsound.data import grid
+
+    recognizer = M.Recognizer(slots=grid.GRID_GRAMMAR)
+    assert recognizer.missing == []
+    names = sorted(p.stem for p in (real_data / "grid-s1" / "audio").glob("*.flac"))[::300]
+    refs, hyps = [], []
+    for name in names:
+        y, sr = io.load(real_data / "grid-s1" / "audio" / f"{name}.flac")
+        refs.append(grid.transcript(real_data / "grid-s1" / "align" / f"{name}.align"))
+        hyps.append(recognizer(y, sr))
+    assert M.word_error_rate(refs, hyps) <= 1 / 6  # at most one word wrong in three sentences
+    assert recognizer(torch.zeros(16000), 16000).split() != refs[0].split()

@@ -1,0 +1,92 @@
+"""The vocoder from the command line and the Python API: copy-synthesis with WaveNet and Griffin-Lim,
+``eval vocoder`` on a GRID-layout folder, and the one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from sightsound.audio import io
+from sightsound.cli import main
+from sightsound.data import grid
+from sightsound.pretrained.vocoder import Vocoder
+from sightsound.training import recipes
+from tests.conftest import ROOT, SPEECH_FILE
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(data root, run folder) of the tiny WaveNet recipe trained on a synthetic GRID folder."""
+    root = tmp_path_factory.mktemp("grid")
+    grid.write_synthetic(root)
+    run = root / "run"
+    recipes.run(recipes.resolve(ROOT / "recipes" / "wavenet_grid.py", "tiny"), str(root), run, progress=False)
+    return root, run
+
+
+def test_vocoder_api_shapes(trained):
+    _, run = trained
+    wavenet = Vocoder.from_pretrained(run)
+    griffin = Vocoder.from_pretrained("griffinlim")
+    y, _ = io.load(SPEECH_FILE, sr=16000)
+    mel = wavenet.analyse(y[:8000])
+    assert mel.shape == (80, 1 + 8000 // 200)
+    for vocoder in (wavenet, griffin):
+        wave = vocoder(mel)
+        assert wave.shape == (mel.shape[-1] * 200,) and torch.isfinite(wave).all()
+    batch = wavenet(torch.stack([mel, mel]), torch.tensor([mel.shape[-1], 10]), seed=3)
+    assert batch.shape == (2, mel.shape[-1] * 200) and torch.all(batch[1, 2000:] == 0)
+    assert torch.equal(wavenet(mel, seed=3), wavenet(mel, seed=3))
+
+
+def test_vocode_cli(trained, tmp_path, capsys):
+    _, run = trained
+    for vocoder, extra in (("griffinlim", []), ("wavenet", ["--model", str(run)])):
+        out = tmp_path / f"{vocoder}.wav"
+        assert main(["vocode", str(SPEECH_FILE), "-o", str(out), "--vocoder", vocoder, "--json", *extra]) == 0
+        report = json.loads(capsys.readouterr().out)
+        y, sr = io.load(out)
+        source, _ = io.load(SPEECH_FILE)
+        assert sr == 16000 and len(y) == len(source) and report["real_time_factor"] > 0
+
+
+@pytest.mark.parametrize("case", ["missing", "exists", "not_audio", "not_a_wavenet", "silent"])
+def test_vocode_bad_input(case, trained, tmp_path, capsys):
+    _, run = trained
+    source, out, extra = str(SPEECH_FILE), tmp_path / "out.wav", ["--model", str(run)]
+    if case == "missing":
+        source = str(tmp_path / "nope.wav")
+    elif case == "exists":
+        out.write_bytes(b"keep me")
+    elif case == "not_audio":
+        source = str(tmp_path / "bad.wav")
+        (tmp_path / "bad.wav").write_text("not audio")
+    elif case == "not_a_wavenet":
+        extra = ["--model", str(tmp_path)]
+    elif case == "silent":
+        source = str(tmp_path / "silent.wav")
+        io.save(source, torch.zeros(8000), 16000)
+    assert main(["vocode", source, "-o", str(out), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sightsound: error:") and "\n" not in err
+    if case == "exists":
+        assert out.read_bytes() == b"keep me"
+
+
+def test_eval_vocoder_cli(trained, tmp_path, capsys):
+    pytest.importorskip("pocketsphinx")
+    root, run = trained
+    out_dir = tmp_path / "audio"
+    code = main(["eval", "vocoder", "--model", str(run), "--data", str(root / "grid-s1"), "--limit", "3",
+                 "--iterations", "4", "--json", "--out-dir", str(out_dir)])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["clips"] == 3 and set(report["systems"]) == {"original", "griffinlim", "wavenet"}
+    for system in ("griffinlim", "wavenet"):
+        entry = report["systems"][system]
+        assert entry["mcd_db"] > 0 and entry["lsd_db"] > 0 and 0 < entry["spectral_convergence"]
+        assert entry["wer"] >= 0 and entry["real_time_factor"] > 0
+    assert len(list(out_dir.glob("*.wav"))) == 6
+    assert main(["eval", "vocoder", "--model", str(run), "--data", str(tmp_path), "--json"]) == 2
