@@ -90,3 +90,16 @@ def test_eval_vocoder_cli(trained, tmp_path, capsys):
         assert entry["wer"] >= 0 and entry["real_time_factor"] > 0
     assert len(list(out_dir.glob("*.wav"))) == 6
     assert main(["eval", "vocoder", "--model", str(run), "--data", str(tmp_path), "--json"]) == 2
+
+
+def test_tour_vocoder_section(trained, tmp_path):
+    from sightsound.viz.tour import build_tour
+
+    _, run = trained
+    report = {"clips": 2, "systems": {"original": {"wer": 0.0}, "griffinlim": {"wer": 0.1, "mcd_db": 5.0,
+                                                                              "lsd_db": 9.0, "real_time_factor": 0.2}}}
+    page = build_tour(tmp_path / "tour", SPEECH_FILE, progress=False, vocoder=Vocoder.from_pretrained(run),
+                      vocoder_eval=report).read_text()
+    assert 'id="vocoder"' in page and "receptive field" in page and "<th>MCD (dB)</th>" in page
+    for name in ("vocoder_original.wav", "vocoder_griffinlim.wav", "vocoder_wavenet.wav", "vocoder_comparison.png"):
+        assert (tmp_path / "tour" / "assets" / name).is_file()

@@ -120,14 +120,16 @@ def cmd_griffinlim(args) -> int:
 
 
 def cmd_tour(args) -> int:
-    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm
+    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm, shipped_vocoder
     from sightsound.viz.tour import build_tour, synthesize_demo_speech
 
     out = Path(args.out)
     char_lm, finetune = shipped_char_lm()
+    vocoder, vocoder_eval = shipped_vocoder()
+    models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval)
     if args.audio:
         audio = Path(args.audio)
-        page = build_tour(out, audio, force=args.force, char_lm=char_lm, finetune=finetune)
+        page = build_tour(out, audio, force=args.force, **models)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             audio = Path(tmp) / "demo_speech.wav"
@@ -136,7 +138,7 @@ def cmd_tour(args) -> int:
             else:
                 audio = SPEECH_SAMPLE
                 print(f"input: flite not found; using the shipped sample {audio.name}")
-            page = build_tour(out, audio, force=args.force, char_lm=char_lm, finetune=finetune)
+            page = build_tour(out, audio, force=args.force, **models)
     print(f"tour written: {page.resolve()}")
     return 0
 

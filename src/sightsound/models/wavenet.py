@@ -200,8 +200,13 @@ class WaveNet(nn.Module):
             raise ParameterError(f"{wave.shape[-1]} samples do not match {mel.shape[-1]} mel frames "
                                  f"(need (frames - {2 * self.config.cond_context}) * {self.config.hop_length})")
         g = self._speaker(speaker, wave.shape[0])
-        prev = F_nn.pad(self.input_values(wave), (1, -1)).unsqueeze(-1)  # shift right: (B, S, 1)
-        x = self.input(prev)  # (B, S, R)
+        prev = F_nn.pad(self.input_values(wave), (1, -1))  # shift right: (B, S)
+        return self.logits_from(prev, cond, g)
+
+    def logits_from(self, prev: torch.Tensor, cond: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """The network on given inputs: prev (B, S) the previous sample values (as fed back), cond (B, S, C)
+        upsampled conditioning, g (B, E) speaker embedding or None -> logits (B, S, Q)."""
+        x = self.input(prev.unsqueeze(-1))  # (B, S, R)
         skip = 0.0
         for layer in self.layers:
             x, s = layer(x, cond, g)

@@ -169,6 +169,22 @@ def _numba_steps():
 # the recursion in torch
 
 
+def _sample(logits, u, mode, values, n_mix, log_scale_min, temperature):
+    """One sample per row: logits (B, Q), u (B, 2) uniforms -> (B,). Inverse-CDF sampling, as in numba."""
+    if mode == MODE_MULAW:
+        probs = torch.softmax(logits / temperature, dim=-1)
+        q = torch.searchsorted(torch.cumsum(probs, -1), u[:, :1] * probs.sum(-1, keepdim=True),
+                               right=True).clamp_max(probs.shape[-1] - 1)[:, 0]
+        return values[q]
+    probs = torch.softmax(logits[:, :n_mix], dim=-1)
+    m = torch.searchsorted(torch.cumsum(probs, -1), u[:, :1] * probs.sum(-1, keepdim=True),
+                           right=True).clamp_max(n_mix - 1)  # (B, 1)
+    mean = logits[:, n_mix:2 * n_mix].gather(1, m)[:, 0]
+    log_s = logits[:, 2 * n_mix:].gather(1, m)[:, 0].clamp_min(log_scale_min)
+    v = u[:, 1].clamp(1e-5, 1.0 - 1e-5)
+    return (mean + torch.exp(log_s) * temperature * (torch.log(v) - torch.log1p(-v))).clamp(-1.0, 1.0)
+
+
 def _steps_torch(P, prev, uniforms, teacher, mode, W, dilations, spans, positions, buffers, values, n_mix,
                  log_scale_min, temperature, samples, logits_out, record):
     """The same recursion with batched torch ops; buffers is a list of (B, span_l, R) tensors."""
@@ -197,21 +213,8 @@ def _steps_torch(P, prev, uniforms, teacher, mode, W, dilations, spans, position
         logits = torch.addmm(W["b2"], h, W2_t)  # (B, Q)
         if record:
             logits_out[t] = logits
-        if mode == MODE_TEACHER:
-            s = teacher[t]
-        elif mode == MODE_MULAW:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            q = torch.searchsorted(torch.cumsum(probs, -1), uniforms[t, :, :1] * probs.sum(-1, keepdim=True),
-                                   right=True).clamp_max(probs.shape[-1] - 1)[:, 0]
-            s = values[q]
-        else:
-            probs = torch.softmax(logits[:, :n_mix], dim=-1)
-            m = torch.searchsorted(torch.cumsum(probs, -1), uniforms[t, :, :1] * probs.sum(-1, keepdim=True),
-                                   right=True).clamp_max(n_mix - 1)  # (B, 1)
-            mean = logits[:, n_mix:2 * n_mix].gather(1, m)[:, 0]
-            log_s = logits[:, 2 * n_mix:].gather(1, m)[:, 0].clamp_min(log_scale_min)
-            u = uniforms[t, :, 1].clamp(1e-5, 1.0 - 1e-5)
-            s = (mean + torch.exp(log_s) * temperature * (torch.log(u) - torch.log1p(-u))).clamp(-1.0, 1.0)
+        s = teacher[t] if mode == MODE_TEACHER else _sample(logits, uniforms[t], mode, values, n_mix,
+                                                            log_scale_min, temperature)
         prev = s.to(prev.dtype)
         samples[t] = prev
         for l in range(L):
@@ -330,3 +333,27 @@ def generate(model, mel: torch.Tensor, lengths: torch.Tensor | None = None, spea
         keep = torch.arange(S, device=wave.device)[None] < (lengths[:, None] * c.hop_length)
         wave = wave * keep
     return wave
+
+
+@torch.no_grad()
+def generate_naive(model, mel: torch.Tensor, n_samples: int, *, generator: torch.Generator | None = None,
+                   temperature: float = 1.0) -> torch.Tensor:
+    """The baseline Fast WaveNet improves on: for every new sample, run the whole network again over
+    the last receptive field of samples (O(receptive field) per sample). Same uniforms and sampler as
+    :func:`generate`, so both draw the same waveform. mel (B, M, T) -> wave (B, n_samples)."""
+    c = model.config
+    cond = model.conditioning(model.pad_context(mel.to(next(model.parameters()).dtype)))  # (B, S, C)
+    B, S, _ = cond.shape
+    if n_samples > S:
+        raise ParameterError(f"{n_samples} samples asked, the mel covers {S}")
+    uniforms = torch.rand(B, S, 2, generator=generator, dtype=torch.float64, device=cond.device).to(cond.dtype)
+    values = AF.mu_law_decode(torch.arange(c.quantization_channels, device=cond.device), c.quantization_channels,
+                              dtype=cond.dtype)
+    mode = MODE_MULAW if c.output == "mulaw" else MODE_MOL
+    field = c.receptive_field
+    prev = torch.zeros(B, S + 1, dtype=cond.dtype, device=cond.device)  # prev[:, t] is fed at step t
+    for t in range(n_samples):
+        lo = max(0, t + 1 - field)
+        logits = model.logits_from(prev[:, lo:t + 1], cond[:, lo:t + 1])[:, -1]  # (B, Q)
+        prev[:, t + 1] = _sample(logits, uniforms[:, t], mode, values, c.n_mixtures, c.log_scale_min, temperature)
+    return prev[:, 1:n_samples + 1]

@@ -60,3 +60,14 @@ def shipped_char_lm():
         return None, None
     finetune = folder / "finetune.json"
     return load_char_lm("char-lm-shakespeare"), (json.loads(finetune.read_text()) if finetune.is_file() else None)
+
+
+def shipped_vocoder():
+    """(Vocoder, measured eval report or None) of the shipped WaveNet, or (None, None)."""
+    folder = REGISTRY["wavenet-grid"]
+    if not (folder / "model.safetensors").is_file():
+        return None, None
+    from sightsound.pretrained.vocoder import Vocoder
+
+    report = folder / "eval.json"
+    return Vocoder.from_pretrained("wavenet-grid"), (json.loads(report.read_text()) if report.is_file() else None)

@@ -212,3 +212,22 @@ def attention_grid_figure(weights: list[torch.Tensor], tokens: list[str], title:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def log_mel_comparison_figure(panels: dict[str, torch.Tensor], frame_seconds: float, title: str = "") -> Figure:
+    """Log-mel spectrograms (M, T) stacked top to bottom with one colour scale (dB re the first panel's
+    loudest value): e.g. the original and its resyntheses by two vocoders."""
+    names = list(panels)
+    ref_db = 20.0 / torch.log(torch.tensor(10.0)) * panels[names[0]]  # natural-log magnitude -> dB
+    top = float(ref_db.max())
+    fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.3 * len(names)), constrained_layout=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        db = 20.0 / torch.log(torch.tensor(10.0)) * panels[name] - top
+        extent = (0, db.shape[1] * frame_seconds, 0, db.shape[0])
+        image = ax.imshow(_np(db), origin="lower", aspect="auto", extent=extent, cmap=CMAP, vmin=-80, vmax=0)
+        ax.set(ylabel="mel band", title=name)
+    axes[-1, 0].set_xlabel("time (s)")
+    fig.colorbar(image, ax=axes[:, 0].tolist(), label="dB")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -37,6 +37,8 @@ class TourContext:
     preset: AudioPreset = SPEECH
     char_lm: tuple | None = None        # (GPT, CharVocab) for the attention sections, when available
     finetune: dict | None = None        # measured GPT-1 head accuracies (benchmarks/gpt_finetune.py)
+    vocoder: object | None = None       # a sightsound.pretrained.vocoder.Vocoder (WaveNet), when available
+    vocoder_eval: dict | None = None    # its measured `sightsound eval vocoder` report
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
@@ -239,9 +241,63 @@ def section_gpt(ctx: TourContext) -> Section:
     return Section("gpt", "8. GPT: a transformer language model and its fine-tuning heads", body)
 
 
+def section_vocoder(ctx: TourContext) -> Section:
+    from sightsound.audio.features import log_mel, log_mel_to_wave
+    from sightsound.audio.presets import get_preset
+
+    anchor, title = "vocoder", "9. A neural vocoder: WaveNet turns the spectrogram back into sound"
+    if ctx.vocoder is None:
+        return Section(anchor, title, _p("The shipped WaveNet was not found, so this section has no live output; "
+                                         "train one with <code>sightsound train recipes/wavenet_grid.py --preset cpu"
+                                         "</code>."))
+    vocoder = ctx.vocoder
+    preset = get_preset(vocoder.model.config.audio_preset)
+    y, _ = audio_io.load(ctx.audio_path, sr=preset.sample_rate)
+    y = y[: 6 * preset.sample_rate]  # at most 6 s: WaveNet makes one sample at a time
+    mel = log_mel(y, preset)
+    started = time.perf_counter()
+    wavenet = vocoder(mel)[: len(y)]
+    seconds = time.perf_counter() - started
+    griffin = log_mel_to_wave(mel, preset, n_iter=32, length=(mel.shape[-1] - 1) * preset.hop_length)[: len(y)]
+    panels = {"original": mel, "Griffin-Lim (32 iterations) from the log-mel": log_mel(griffin, preset),
+              "WaveNet from the log-mel": log_mel(wavenet, preset)}
+    old_rate, ctx.preset = ctx.preset, preset  # the players at the vocoder's rate
+    sounds = (ctx.sound(y, "vocoder_original.wav", "original")
+              + ctx.sound(griffin, "vocoder_griffinlim.wav", "Griffin-Lim, 32 iterations, from the log-mel")
+              + ctx.sound(wavenet, "vocoder_wavenet.wav", "WaveNet, from the same log-mel"))
+    ctx.preset = old_rate
+    c = vocoder.model.config
+    body = _p(
+        "Tacotron 2 and most TTS systems output a (log-mel) spectrogram, because that is what networks predict "
+        "well; a vocoder turns it into a waveform. Griffin-Lim has to guess the phase. WaveNet (van den Oord et al. "
+        "2016) instead <i>generates</i> the waveform one sample at a time, each sample a softmax over 256 mu-law "
+        "levels given the samples before it and the mel frames: a stack of dilated causal convolutions (each layer "
+        "looks twice as far back as the one below) with gated activations tanh(W<sub>f</sub>x + V<sub>f</sub>c) "
+        "&#8857; &sigma;(W<sub>g</sub>x + V<sub>g</sub>c) and residual and skip connections.",
+        f"The shipped model: {html.escape(vocoder.model.describe())}, trained on the GRID corpus' speaker s1. "
+        f"It made the {len(y) / preset.sample_rate:.1f} s below in {seconds:.1f} s on this machine with Fast "
+        "WaveNet generation (each layer keeps a ring buffer of its past inputs, so a sample costs O(layers)). "
+        "The input here is a different voice than the one it learnt, which is the hard case.",
+    ) + sounds + ctx.figure(plots.log_mel_comparison_figure(panels, preset.hop_length / preset.sample_rate),
+                            "vocoder_comparison.png")
+    if ctx.vocoder_eval:
+        report = ctx.vocoder_eval
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{e['wer']:.3f}</td><td>{e.get('mcd_db', float('nan')):.2f}</td>"
+            f"<td>{e.get('lsd_db', float('nan')):.2f}</td><td>{e.get('real_time_factor', float('nan')):.3f}</td></tr>"
+            for name, e in report["systems"].items())
+        body += _p(f"Measured on {report['clips']} held-out GRID clips of its own speaker (copy-synthesis from "
+                   "the true log-mel; <code>sightsound eval vocoder</code>): word error rate of the pocketsphinx "
+                   "recogniser with the GRID grammar, mel-cepstral distortion, log-spectral distance (dB, lower is "
+                   "better), real-time factor on the development machine.") + (
+            "<table><tr><th>audio</th><th>WER</th><th>MCD (dB)</th><th>LSD (dB)</th><th>real-time factor</th></tr>"
+            f"{rows}</table>")
+    return Section(anchor, title, body)
+
+
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_waveform, section_power_spectrum, section_stft, section_spectrogram, section_mel, section_way_back,
-    section_self_attention, section_gpt,
+    section_self_attention, section_gpt, section_vocoder,
 ]
 
 STYLE = """
@@ -265,14 +321,17 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 
 def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: bool = False,
-               progress: bool = True, char_lm: tuple | None = None, finetune: dict | None = None) -> Path:
+               progress: bool = True, char_lm: tuple | None = None, finetune: dict | None = None,
+               vocoder=None, vocoder_eval: dict | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/assets/``) for the speech in ``audio_path``. Returns the page.
 
-    ``char_lm`` = (GPT, CharVocab) feeds the attention sections; ``finetune`` the heads' accuracies."""
+    ``char_lm`` = (GPT, CharVocab) feeds the attention sections; ``finetune`` the heads' accuracies;
+    ``vocoder`` (a WaveNet ``Vocoder``) and ``vocoder_eval`` (its measured report) the vocoder section."""
     out = Path(out)
     audio_path = Path(audio_path)
     _prepare_out(out, force)
-    ctx = TourContext(out=out, audio_path=audio_path, char_lm=char_lm, finetune=finetune)
+    ctx = TourContext(out=out, audio_path=audio_path, char_lm=char_lm, finetune=finetune, vocoder=vocoder,
+                      vocoder_eval=vocoder_eval)
     ctx.waveform  # load and check the input before any work
     sections = []
     started = time.perf_counter()
