@@ -14,7 +14,8 @@ import importlib
 from sightsound.errors import ParameterError
 
 DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
-            "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid"}
+            "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid",
+            "tts": "sightsound.data.tts"}
 
 
 def dataset_module(name: str):

@@ -177,6 +177,6 @@ def write_synthetic(root: Path, n_clips: int = 12, seconds: float = 1.0, sample_
         lines.append(f"{int(edges[-1] * ALIGN_UNITS_PER_SECOND)} {int(seconds * ALIGN_UNITS_PER_SECOND)} sil")
         y += 0.0003 * torch.randn(n, generator=gen)  # a quiet noise floor
         name = f"s{i:03d}x"
-        audio_io.save(folder / "audio" / f"{name}.flac", y, sample_rate)
+        audio_io.save(folder / "audio" / f"{name}.flac", y, sample_rate, overwrite=True)
         (folder / "align" / f"{name}.align").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder

@@ -5,8 +5,10 @@ distortion, log-spectral distance.
   over utterances, divided by the number of reference words.
 - ``mel_cepstral_distortion`` (Kubichek 1993): ``(10 / ln 10) sqrt(2 sum_{d=1..D} (c_d - c'_d)^2)`` dB per
   frame, averaged over the frames where the reference is speech (within ``speech_db`` of its loudest
-  frame). Cepstra: DCT-II (orthonormal) of the natural-log power mel spectrum (25 ms Hann, 5 ms hop, 80
-  bands), c0 (energy) left out, D = 24. Frames are compared one to one: copy-synthesis keeps timing.
+  frame). Mel cepstrum with the usual scale: ``c_n = (1/N) sum_m ln A_m cos(pi n (m + 1/2) / N)`` of the
+  natural-log mel *amplitude* spectrum ``A`` (N = 80 bands, 25 ms Hann, 5 ms hop), so that
+  ``ln A(w) ~ c_0 + 2 sum_n c_n cos(n w)``; c0 (energy) left out, D = 24. Frames are compared one to one:
+  copy-synthesis keeps timing.
 - ``log_spectral_distance``: ``sqrt(mean_f (10 log10 P_f - 10 log10 P'_f)^2)`` dB per frame, averaged
   over the same speech frames.
 - ``Recognizer``: pocketsphinx (its English acoustic model ships in the PyPI wheel) with the vocabulary
@@ -73,13 +75,11 @@ def _speech_frames(P_ref: torch.Tensor, speech_db: float) -> torch.Tensor:
     return energy > energy.max() - speech_db
 
 
-def _dct_matrix(n: int, dtype=torch.float64) -> torch.Tensor:
-    """Orthonormal DCT-II matrix (n, n): row k is basis function k."""
+def _cepstrum_matrix(n: int, dtype=torch.float64) -> torch.Tensor:
+    """(n, n): row k maps a log spectrum sampled at n band centres to the cepstral coefficient c_k."""
     k = torch.arange(n, dtype=dtype)[:, None]
     m = torch.arange(n, dtype=dtype)[None, :]
-    D = torch.cos(math.pi / n * (m + 0.5) * k) * math.sqrt(2.0 / n)
-    D[0] /= math.sqrt(2.0)
-    return D
+    return torch.cos(math.pi / n * (m + 0.5) * k) / n
 
 
 def _paired(reference: torch.Tensor, synthesis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,8 +95,8 @@ def mel_cepstral_distortion(reference: torch.Tensor, synthesis: torch.Tensor, sa
     reference, synthesis = _paired(reference, synthesis)
     P_ref, M_ref = _power_and_mel(reference, sample_rate)
     _, M_syn = _power_and_mel(synthesis, sample_rate)
-    D = _dct_matrix(M_ref.shape[0])[1: n_coefficients + 1]  # c1..cD
-    diff = D @ (torch.log(M_ref + 1e-10) - torch.log(M_syn + 1e-10))  # (D, T)
+    C = _cepstrum_matrix(M_ref.shape[0])[1: n_coefficients + 1]  # c1..cD
+    diff = C @ (0.5 * torch.log(M_ref + 1e-10) - 0.5 * torch.log(M_syn + 1e-10))  # ln amplitude: (D, T)
     per_frame = (10.0 / math.log(10.0)) * torch.sqrt(2.0 * diff.square().sum(0))
     return float(per_frame[_speech_frames(P_ref, speech_db)].mean())
 

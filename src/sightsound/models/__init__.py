@@ -14,6 +14,7 @@ MODELS = {
     "gpt": ("sightsound.models.transformer", "GPTConfig", "GPT"),
     "gpt_task": ("sightsound.models.transformer", "GPTTaskConfig", "GPTForTask"),
     "wavenet": ("sightsound.models.wavenet", "WaveNetConfig", "WaveNet"),
+    "tacotron2": ("sightsound.models.tacotron2", "Tacotron2Config", "Tacotron2"),
 }
 
 

@@ -1,0 +1,172 @@
+"""Text-to-speech corpora: (transcript, recording) pairs -> (symbol ids, log-mel) for Tacotron 2.
+
+Sources (``Config.source``):
+- ``grid``: a GRID speaker folder (``grid-s1``): ``audio/NAME.flac`` + ``align/NAME.align``; the transcript is
+  the aligned words without ``sil``; silence is trimmed to the first and last word (+ ``margin`` s).
+  Split: the fixed GRID split of ``sightsound.data.grid`` (every 18th clip validates).
+- ``ljspeech``: an LJSpeech-format folder: ``metadata.csv`` (``id|text|normalized``, no header) and
+  ``wavs/ID.wav``; the normalised text is used. Split: every ``val_every``-th line validates.
+- ``flickr``: ``flickr8k-1k``: ``spoken/IMAGE.mp3`` reads the image's FIRST caption in ``captions.txt``.
+  Split: every ``val_every``-th image (sorted) validates.
+Energy-based trimming (``top_db`` below the loudest frame) for the last two. The mel analysis is the
+preset shared with the vocoder (``tts16k``).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from sightsound.audio import functional as AF
+from sightsound.audio import io as audio_io
+from sightsound.audio.features import log_mel, mel_basis
+from sightsound.audio.presets import get_preset
+from sightsound.data import grid
+from sightsound.errors import UserInputError
+from sightsound.text import symbols as S
+
+SOURCES = {"grid": "grid-s1", "ljspeech": "LJSpeech-1.1", "flickr": "flickr8k-1k"}
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = "grid"
+    subdir: str | None = None       # default: SOURCES[source]
+    preset: str = "tts16k"
+    phonemes: bool = False
+    reduction: int = 2              # frames per decoder step: batches are padded to a multiple of it
+    val_every: int = 18
+    margin: float = 0.1             # seconds kept around the words (GRID) / the loud part (others)
+    top_db: float = 40.0            # energy trimming threshold (ljspeech, flickr)
+    limit: int | None = None        # at most this many training utterances
+
+
+def trim_silence(y: torch.Tensor, sample_rate: int, top_db: float, margin: float) -> torch.Tensor:
+    """Cut the leading and trailing parts quieter than ``top_db`` below the loudest 25 ms frame."""
+    frame, hop = int(0.025 * sample_rate), int(0.010 * sample_rate)
+    if len(y) < frame:
+        return y
+    energy = AF.frame(y, frame, hop).square().mean(0)  # (T,)
+    db = 10 * torch.log10(energy + 1e-12)
+    loud = torch.nonzero(db > db.max() - top_db).flatten()
+    start = max(0, int(loud[0]) * hop - int(margin * sample_rate))
+    end = min(len(y), int(loud[-1]) * hop + frame + int(margin * sample_rate))
+    return y[start:end]
+
+
+def _grid_items(folder: Path, config: Config):
+    gconfig = grid.Config(subdir=".", val_every=config.val_every)
+    train, val = grid.clip_names(folder, gconfig)
+
+    def item(name):
+        words = [(a, b, w) for a, b, w in grid.read_align(folder / "align" / f"{name}.align") if w not in ("sil", "sp")]
+        return folder / "audio" / f"{name}.flac", " ".join(w for *_, w in words), (words[0][0], words[-1][1])
+
+    return [item(n) for n in train], [item(n) for n in val]
+
+
+def _ljspeech_items(folder: Path, config: Config):
+    meta = folder / "metadata.csv"
+    if not meta.is_file():
+        raise UserInputError(f"{meta}: not found (an LJSpeech folder has metadata.csv and wavs/)")
+    rows = list(csv.reader(meta.open(encoding="utf-8"), delimiter="|", quoting=csv.QUOTE_NONE))
+    items = [(folder / "wavs" / f"{r[0]}.wav", r[2] if len(r) > 2 and r[2] else r[1], None) for r in rows if r]
+    return ([x for i, x in enumerate(items) if i % config.val_every]), items[:: config.val_every]
+
+
+def _flickr_items(folder: Path, config: Config):
+    captions = folder / "captions.txt"
+    if not captions.is_file() or not (folder / "spoken").is_dir():
+        raise UserInputError(f"{folder}: expected captions.txt and spoken/*.mp3")
+    first: dict[str, str] = {}
+    with captions.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            first.setdefault(Path(row["image"]).stem, row["caption"])
+    names = sorted(p.stem for p in (folder / "spoken").glob("*.mp3") if p.stem in first)
+    items = [(folder / "spoken" / f"{n}.mp3", first[n], None) for n in names]
+    return [x for i, x in enumerate(items) if i % config.val_every], items[:: config.val_every]
+
+
+def utterance_lists(root: Path, config: Config):
+    """(train, val) lists of (audio path, transcript, (start_s, end_s) or None)."""
+    if config.source not in SOURCES:
+        raise UserInputError(f"unknown TTS source {config.source!r}; choose from {', '.join(SOURCES)}")
+    folder = Path(root) / (config.subdir or SOURCES[config.source])
+    if not folder.is_dir():
+        raise UserInputError(f"{folder}: not found (pass --data or set SIGHTSOUND_DATA)")
+    train, val = {"grid": _grid_items, "ljspeech": _ljspeech_items, "flickr": _flickr_items}[config.source](folder, config)
+    if config.limit is not None:
+        train = train[: config.limit]
+    if not train or not val:
+        raise UserInputError(f"{folder}: the split left no training or no validation utterances")
+    return train, val
+
+
+def load_utterance(path: Path, span, config: Config) -> torch.Tensor:
+    """The trimmed waveform of one utterance at the preset's rate."""
+    sr = get_preset(config.preset).sample_rate
+    y, _ = audio_io.load(path, sr=sr)
+    if span is not None:
+        start, end = span
+        return y[max(0, int((start - config.margin) * sr)): int((end + config.margin) * sr)]
+    return trim_silence(y, sr, config.top_db, config.margin)
+
+
+class Utterances(Dataset):
+    """Items: (symbol ids (L,), log-mel (M, T)); all decoded and analysed once, in memory."""
+
+    def __init__(self, items, config: Config, desc: str):
+        preset = get_preset(config.preset)
+        basis = mel_basis(preset)
+        self.texts, self.symbols, self.mels = [], [], []
+        for path, text, span in tqdm(items, desc=desc, unit="utt", leave=False, disable=len(items) < 50):
+            y = load_utterance(path, span, config)
+            self.texts.append(text)
+            self.symbols.append(S.encode(text, config.phonemes))
+            self.mels.append(log_mel(y, preset, basis=basis))
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def __getitem__(self, i: int):
+        return self.symbols[i], self.mels[i]
+
+
+def make_collate(reduction: int):
+    def collate(items):
+        """-> (symbols (B, L) zero-padded, symbol lengths (B,), log-mel (B, M, T) padded with the floor value
+        to a multiple of r, frame lengths (B,))."""
+        symbols, mels = zip(*items)
+        L = max(len(s) for s in symbols)
+        T = max(m.shape[1] for m in mels)
+        T += (-T) % reduction
+        floor = float(torch.log(torch.tensor(1e-5)))
+        batch_symbols = torch.zeros(len(items), L, dtype=torch.long)
+        batch_mels = torch.full((len(items), mels[0].shape[0], T), floor)
+        for i, (s, m) in enumerate(zip(symbols, mels)):
+            batch_symbols[i, : len(s)] = s
+            batch_mels[i, :, : m.shape[1]] = m
+        return (batch_symbols, torch.tensor([len(s) for s in symbols]), batch_mels,
+                torch.tensor([m.shape[1] for m in mels]))
+
+    return collate
+
+
+def build(root: Path, config: Config):
+    train_items, val_items = utterance_lists(root, config)
+    train = Utterances(train_items, config, "TTS training utterances")
+    val = Utterances(val_items, config, "TTS validation utterances")
+    preset = get_preset(config.preset)
+    train.model_overrides = {"reduction": config.reduction, "n_mels": preset.n_mels, "phonemes": config.phonemes,
+                             "audio_preset": preset.name}
+    return train, val, make_collate(config.reduction)
+
+
+def write_synthetic(root: Path) -> Path:
+    """The synthetic GRID folder (``sightsound.data.grid.write_synthetic``) serves the ``grid`` source."""
+    return grid.write_synthetic(root)

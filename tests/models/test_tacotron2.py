@@ -1,0 +1,118 @@
+"""Tacotron 2: step-wise teacher forcing equals the training pass, stopping (gate, attention fallback,
+step limit), batched inference with masks, the losses and the focus rate by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from sightsound.errors import ParameterError
+from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, focus_rate, guided_attention_weights,
+                                         tacotron2_losses)
+from sightsound.text import symbols as S
+
+
+def make(**changes) -> Tacotron2:
+    torch.manual_seed(0)
+    config = dataclasses.replace(Tacotron2Config.tiny(), prenet_dropout=0.0, dropout=0.0, **changes)
+    return Tacotron2(config).eval()
+
+
+def batch(r=2):
+    texts = ["bin blue at f two now", "set red by a one"]
+    symbols = [S.encode(t) for t in texts]
+    L = max(len(s) for s in symbols)
+    ids = torch.zeros(2, L, dtype=torch.long)
+    for i, s in enumerate(symbols):
+        ids[i, : len(s)] = s
+    lengths = torch.tensor([len(s) for s in symbols])
+    mel = torch.randn(2, 80, 12 * r, generator=torch.Generator().manual_seed(1)) - 5
+    return ids, lengths, mel
+
+
+def test_stepwise_teacher_forcing_equals_training_pass():
+    model = make()
+    ids, lengths, mel = batch()
+    with torch.no_grad():
+        before, after, gates, alignments = model(ids, lengths, mel)
+        memory, processed, mask = model.encode(ids, lengths)
+        state = model.initial_state(memory)
+        frames, step_gates = [], []
+        for prev in model.teacher_inputs(mel).unbind(1):  # one step at a time, prenet per step
+            f, g, a, state = model._step(model.prenet(prev), state, memory, processed, mask)
+            frames.append(f)
+            step_gates.append(g)
+    stepwise = torch.stack(frames, 1).reshape(2, -1, 80).transpose(1, 2)
+    assert torch.allclose(stepwise, before, atol=1e-5)
+    assert torch.allclose(torch.stack(step_gates, 1), gates, atol=1e-5)
+    assert torch.allclose(alignments.sum(-1), torch.ones(2, alignments.shape[1]), atol=1e-5)
+    assert torch.all(alignments[1, :, lengths[1]:] == 0)  # padding gets no attention
+
+
+def test_free_running_feeds_back_its_own_frames():
+    """Teacher forcing with the model's own free-running frames reproduces the free run."""
+    model = make(eos_patience=1000)
+    ids, lengths, _ = batch()
+    out = model.infer(ids[:1], lengths[:1], max_steps=6, gate_threshold=2.0)  # the gate cannot fire
+    assert out["hit_limit"].item() and out["lengths"].item() == 12
+    with torch.no_grad():
+        before, after, _, alignments = model(ids[:1], lengths[:1], out["mel_before"])
+    assert torch.allclose(before, out["mel_before"], atol=1e-5)
+    assert torch.allclose(after, out["mel"], atol=1e-5)
+    assert torch.allclose(alignments, out["alignments"], atol=1e-5)
+
+
+def test_stopping_gate_limit_and_attention_fallback():
+    model = make(eos_patience=3)
+    ids, lengths, _ = batch()
+    with torch.no_grad():
+        model.gate_proj.bias.fill_(50.0)  # the gate fires at once
+    out = model.infer(ids, lengths, max_steps=20)
+    assert out["lengths"].tolist() == [2, 2] and not out["hit_limit"].any()
+    patient = make(eos_patience=1000)
+    with torch.no_grad():
+        patient.gate_proj.bias.fill_(-50.0)  # never fires, and no attention fallback
+        model.gate_proj.bias.fill_(-50.0)
+    out = patient.infer(ids, lengths, max_steps=7)
+    assert out["hit_limit"].all() and out["lengths"].tolist() == [14, 14]
+    one = torch.tensor([[S.SYMBOL_ID[S.EOS]]])  # a single symbol: attention sits on the end symbol at once
+    out = model.infer(one, torch.tensor([1]), max_steps=50)
+    assert not out["hit_limit"].any() and out["lengths"].item() == 3 * model.config.reduction
+
+
+def test_batched_inference_equals_single():
+    model = make(eos_patience=1000)
+    ids, lengths, _ = batch()
+    both = model.infer(ids, lengths, max_steps=8, gate_threshold=2.0)
+    alone = model.infer(ids[1:, : lengths[1]], lengths[1:], max_steps=8, gate_threshold=2.0)
+    n = alone["lengths"].item()
+    assert torch.allclose(both["mel"][1, :, :n], alone["mel"][0, :, :n], atol=1e-5)
+    L = lengths[1].item()
+    assert torch.allclose(both["alignments"][1, :, :L], alone["alignments"][0], atol=1e-5)
+
+
+def test_losses_by_hand():
+    config = dataclasses.replace(Tacotron2Config.tiny(), reduction=1, gate_pos_weight=1.0)
+    mel = torch.zeros(1, 2, 4)
+    before, after = torch.ones(1, 2, 4), torch.full((1, 2, 4), 2.0)
+    gates = torch.zeros(1, 4)
+    alignments = torch.full((1, 4, 3), 1 / 3)
+    losses = tacotron2_losses(config, mel, torch.tensor([3]), torch.tensor([3]), before, after, gates, alignments)
+    assert losses["mel"] == pytest.approx(1.0) and losses["postnet"] == pytest.approx(4.0)  # padded frame 4 masked
+    assert losses["gate"] == pytest.approx(torch.log(torch.tensor(2.0)).item())  # logit 0: BCE = ln 2 for any target
+    W = guided_attention_weights(2, 2, torch.tensor([2]), torch.tensor([2]), 0.4)[0]
+    expected = 1 - torch.exp(torch.tensor(-(0.5**2) / (2 * 0.4**2)))
+    assert torch.allclose(W, torch.tensor([[0.0, expected], [expected, 0.0]]))
+    a = torch.tensor([[[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]])
+    assert focus_rate(a, torch.tensor([4]), 2) == pytest.approx((0.9 + 0.8) / 2)  # 2 valid steps of r = 2
+
+
+def test_config_and_input_errors():
+    with pytest.raises(ParameterError):
+        Tacotron2Config(encoder_dim=33)
+    model = make()
+    ids, lengths, mel = batch()
+    with pytest.raises(ParameterError, match="multiple"):
+        model(ids, lengths, mel[..., :-1])
