@@ -285,6 +285,64 @@ def cmd_eval_vocoder(args) -> int:
     return 0
 
 
+def cmd_tts(args) -> int:
+    from sightsound.audio import io
+    from sightsound.pretrained.tts import Synthesizer
+    from sightsound.text import symbols as S
+    from sightsound.viz import plots
+
+    if (args.text is None) == (args.file is None):
+        raise UserInputError("give the TEXT to say, or --file sentences.txt (one per line), not both")
+    if args.text is not None:
+        if not args.output:
+            raise UserInputError("say where to write the audio: -o out.wav")
+        texts = [args.text]
+        outputs = [check_output(Path(args.output), [], args.force, tuple(io.FORMATS))]
+    else:
+        source = Path(args.file)
+        if not source.is_file():
+            raise UserInputError(f"{source}: no such file")
+        texts = [line.strip() for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not texts:
+            raise UserInputError(f"{source}: no sentences (one per line)")
+        if not args.out_dir:
+            raise UserInputError("with --file, say where to write the audio: --out-dir DIR")
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        outputs = [check_output(out_dir / f"{i + 1:04d}.wav", [source], args.force, (".wav",)) for i in range(len(texts))]
+    plot = check_output(Path(args.plot), [], args.force, IMAGE_SUFFIXES) if args.plot else None
+    for text in texts:
+        S.to_symbols(text)  # every sentence must have something to say, before any work
+    synth = Synthesizer.from_pretrained(args.model, vocoder=args.vocoder, vocoder_model=args.vocoder_model)
+    result = synth(texts, seed=args.seed, progress=args.vocoder == "wavenet")
+    for out, wave, text, stopped in zip(outputs, result.waves, texts, result.hit_limit):
+        io.save(out, wave, result.sample_rate, overwrite=True)
+        note = " (hit the decoder step limit)" if stopped else ""
+        print(f"wrote {out}: {len(wave) / result.sample_rate:.2f} s, {text!r}{note}")
+    if plot is not None:
+        labels = S.to_symbols(texts[0], synth.model.config.phonemes)
+        fig = plots.tts_figure(result.alignments[0], result.mels[0], S.normalize(texts[0]),
+                               synth.preset.hop_length / synth.preset.sample_rate, labels)
+        plots.save_figure(fig, plot)
+        print(f"wrote {plot}")
+    return 0
+
+
+def cmd_eval_tts(args) -> int:
+    from sightsound.pretrained.tts import Synthesizer, evaluate_tts
+
+    synth = Synthesizer.from_pretrained(args.model)
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    if out_dir is not None:
+        if out_dir.exists() and any(out_dir.iterdir()) and not args.force:
+            raise UserInputError(f"{out_dir}: exists and is not empty; pass --force to write into it")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
+                          progress=not args.json)
+    print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
+    return 0
+
+
 def _add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> None:
     p.add_argument("--preset", choices=["speech", "tts"], default="speech",
                    help="speech: 16 kHz, 25 ms Hamming, 10 ms hop, 80 mels; tts: Tacotron 2's 22.05 kHz settings")
@@ -372,6 +430,31 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--force", action="store_true")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_vocoder)
+
+    q = eval_sub.add_parser("tts", help="synthesise every transcript of a GRID-layout folder: focus rate, stops, WER, RTF")
+    q.add_argument("--model", default="tacotron2-grid", help="shipped Tacotron 2 name or run folder")
+    q.add_argument("--data", required=True, help="folder with audio/*.flac and align/*.align (like grid-s1)")
+    q.add_argument("--clips", choices=["all", "val"], default="all",
+                   help="all clips of the folder, or the fixed validation split (every 18th clip)")
+    q.add_argument("--limit", type=positive_int, help="evaluate at most this many sentences")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--out-dir", help="also write every synthesised sentence here")
+    q.add_argument("--force", action="store_true")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_eval_tts)
+
+    p = sub.add_parser("tts", help="text to speech with Tacotron 2 (+ Griffin-Lim or WaveNet)")
+    p.add_argument("text", nargs="?", help="what to say (or --file)")
+    p.add_argument("-o", "--output", help="output audio (.wav, .flac, .ogg)")
+    p.add_argument("--file", help="a text file, one sentence per line (with --out-dir)")
+    p.add_argument("--out-dir", help="folder for the --file sentences (0001.wav, 0002.wav, ...)")
+    p.add_argument("--model", default="tacotron2-grid", help="shipped Tacotron 2 name or run folder")
+    p.add_argument("--vocoder", choices=["griffinlim", "wavenet"], default="griffinlim")
+    p.add_argument("--vocoder-model", default="wavenet-grid", help="WaveNet name or run folder (--vocoder wavenet)")
+    p.add_argument("--plot", help="figure of the alignment above the predicted mel (.png, .pdf, .svg)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prenet dropout (kept on at inference)")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_tts)
 
     p = sub.add_parser("vocode", help="spectrogram -> waveform: resynthesise a recording from its log-mel")
     p.add_argument("input", help="audio file (resampled to the vocoder's rate)")

@@ -19,6 +19,7 @@ CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 REGISTRY: dict[str, Path] = {
     "char-lm-shakespeare": CHECKPOINTS / "char-lm-shakespeare",  # recipes/char_lm.py --preset cpu
     "wavenet-grid": CHECKPOINTS / "wavenet-grid",                # recipes/wavenet_grid.py --preset cpu
+    "tacotron2-grid": CHECKPOINTS / "tacotron2-grid",            # recipes/tacotron2_grid.py --preset cpu
 }
 
 

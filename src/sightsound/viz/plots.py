@@ -231,3 +231,23 @@ def log_mel_comparison_figure(panels: dict[str, torch.Tensor], frame_seconds: fl
     if title:
         fig.suptitle(title)
     return fig
+
+
+def tts_figure(alignment: torch.Tensor, mel: torch.Tensor, text: str, frame_seconds: float,
+               labels: list[str] | None = None) -> Figure:
+    """Tacotron 2's picture: the alignment (K decoder steps x L symbols) above the predicted log-mel (M, T);
+    ``labels`` names the L input symbols."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.4), constrained_layout=True,
+                                      gridspec_kw={"height_ratios": [1.1, 1]})
+    image = top.imshow(_np(alignment.T), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                       interpolation="nearest")
+    top.set(xlabel="decoder step", ylabel="input symbol", title=f"Alignment: {text}")
+    if labels is not None and len(labels) == alignment.shape[1] and len(labels) <= 100:
+        top.set_yticks(range(len(labels)), [s if s != " " else "␣" for s in labels], fontsize=6)
+    fig.colorbar(image, ax=top, label="attention weight")
+    db = 20.0 / torch.log(torch.tensor(10.0)) * mel
+    extent = (0, mel.shape[1] * frame_seconds, 0, mel.shape[0])
+    image = bottom.imshow(_np(db - db.max()), origin="lower", aspect="auto", extent=extent, cmap=CMAP, vmin=-80, vmax=0)
+    bottom.set(xlabel="time (s)", ylabel="mel band", title="Predicted log-mel spectrogram (after the postnet)")
+    fig.colorbar(image, ax=bottom, label="dB")
+    return fig

@@ -1,0 +1,166 @@
+"""Text to speech end to end: ``Synthesizer`` = Tacotron 2 (text -> log-mel) + a ``Vocoder`` (log-mel -> wave).
+
+    tts = Synthesizer.from_pretrained("tacotron2-grid", vocoder="griffinlim")
+    result = tts(["bin blue at f two now"])          # batched, masks per sentence
+    result.waves[0], result.alignments[0], result.mels[0]
+
+``evaluate_tts`` decodes every transcript of a GRID-layout folder free-running and measures the focus
+rate, step-limit hits, the word error rate of the synthetic speech next to that of Griffin-Lim
+resynthesis of the real recordings, and the real-time factor of text -> mel.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from sightsound.audio.presets import get_preset
+from sightsound.errors import UserInputError
+from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder
+from sightsound.text import symbols as S
+
+
+@dataclass
+class Synthesis:
+    texts: list[str]
+    mels: list[torch.Tensor]          # (M, T_i) log-mel after the postnet
+    alignments: list[torch.Tensor]    # (K_i, L_i) decoder step x symbol
+    waves: list[torch.Tensor]         # (S_i,)
+    hit_limit: list[bool]
+    mel_seconds: float                # wall time of text -> mel
+    sample_rate: int
+
+    def focus_rates(self) -> list[float]:
+        return [float(a.max(-1).values.mean()) for a in self.alignments]
+
+
+class Synthesizer:
+    def __init__(self, model, vocoder: Vocoder, name: str = ""):
+        self.model, self.vocoder, self.name = model, vocoder, name
+        self.preset = get_preset(model.config.audio_preset)
+        if vocoder.preset.sample_rate != self.preset.sample_rate or vocoder.preset.hop_length != self.preset.hop_length:
+            raise UserInputError(f"the vocoder expects {vocoder.preset.name} mels, the TTS model makes "
+                                 f"{self.preset.name} mels")
+
+    @classmethod
+    def from_pretrained(cls, name: str | os.PathLike = "tacotron2-grid", vocoder: str = GRIFFIN_LIM,
+                        vocoder_model: str = "wavenet-grid", n_iter: int = 32) -> "Synthesizer":
+        """A shipped Tacotron 2 by name or run folder, voiced by "griffinlim" or "wavenet" (``vocoder_model``)."""
+        from sightsound.models.tacotron2 import Tacotron2
+        from sightsound.pretrained import load_pretrained
+
+        model = load_pretrained(name)
+        if not isinstance(model, Tacotron2):
+            raise UserInputError(f"{name}: not a Tacotron 2 model (it is a {type(model).__name__})")
+        if vocoder == GRIFFIN_LIM:
+            voc = Vocoder.from_pretrained(GRIFFIN_LIM, preset=model.config.audio_preset, n_iter=n_iter)
+        elif vocoder == "wavenet":
+            voc = Vocoder.from_pretrained(vocoder_model)
+        else:
+            raise UserInputError(f"unknown vocoder {vocoder!r}; choose griffinlim or wavenet")
+        return cls(model, voc, str(name))
+
+    def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = [S.encode(t, self.model.config.phonemes) for t in texts]
+        batch = torch.zeros(len(ids), max(len(i) for i in ids), dtype=torch.long)
+        for row, i in enumerate(ids):
+            batch[row, : len(i)] = i
+        return batch, torch.tensor([len(i) for i in ids])
+
+    @torch.no_grad()
+    def mels(self, texts: list[str], *, seed: int = 0, max_steps: int | None = None):
+        """Text -> (mels, alignments, hit_limit, seconds) without the vocoder."""
+        ids, lengths = self.encode(texts)
+        torch.manual_seed(seed)  # the prenet's dropout stays on at inference: seed it
+        started = time.perf_counter()
+        out = self.model.infer(ids, lengths, max_steps=max_steps)
+        seconds = time.perf_counter() - started
+        r = self.model.config.reduction
+        mels = [out["mel"][i, :, : int(out["lengths"][i])] for i in range(len(texts))]
+        alignments = [out["alignments"][i, : int(out["lengths"][i]) // r, : int(lengths[i])] for i in range(len(texts))]
+        return mels, alignments, out["hit_limit"].tolist(), seconds
+
+    @torch.no_grad()
+    def __call__(self, texts: list[str] | str, *, seed: int = 0, max_steps: int | None = None,
+                 progress: bool = False) -> Synthesis:
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        mels, alignments, hit_limit, seconds = self.mels(texts, seed=seed, max_steps=max_steps)
+        waves = []
+        for mel in mels:
+            hop = self.preset.hop_length
+            waves.append(self.vocoder(mel, seed=seed, progress=progress)[: (mel.shape[-1] - 1) * hop + 1])
+        return Synthesis(texts, mels, alignments, waves, hit_limit, seconds, self.preset.sample_rate)
+
+
+def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
+                 batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True) -> dict:
+    """Synthesise every transcript of a GRID-layout folder (``clips``: "all" or the fixed "val" split)."""
+    from tqdm.auto import tqdm
+
+    from sightsound.audio import io as audio_io
+    from sightsound.audio.features import log_mel
+    from sightsound.data import grid
+    from sightsound.data.tts import Config, load_utterance
+    from sightsound.metrics.speech import Recognizer, word_error_rate
+
+    root = Path(data_dir)
+    if not (root / "audio").is_dir() or not (root / "align").is_dir():
+        raise UserInputError(f"{root}: expected a folder laid out like grid-s1 (audio/*.flac and align/*.align)")
+    train_names, val_names = grid.clip_names(root, grid.Config(subdir="."))
+    names = val_names if clips == "val" else sorted(train_names + val_names)
+    names = names[:limit] if limit else names
+    config = Config(source="grid", preset=synth.preset.name)
+    items = []
+    for n in names:
+        words = [(a, b, w) for a, b, w in grid.read_align(root / "align" / f"{n}.align") if w not in ("sil", "sp")]
+        if words:
+            items.append((n, " ".join(w for *_, w in words), (words[0][0], words[-1][1])))
+    if not items:
+        raise UserInputError(f"{root}: no clip with a transcript")
+    recognizer = Recognizer(words=sorted({w for _, text, _ in items for w in text.split()}))
+    griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
+    refs, hyp_tts, hyp_real = [], [], []
+    focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
+    bar = tqdm(total=len(items), desc="tts eval", unit="sentence", disable=not progress)
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        texts = [t for _, t, _ in chunk]
+        mels, alignments, hit, seconds = synth.mels(texts, seed=seed + start)
+        mel_seconds += seconds
+        for (name, text, span), mel, alignment, stopped in zip(chunk, mels, alignments, hit):
+            hop = synth.preset.hop_length
+            speech_seconds += mel.shape[-1] * hop / synth.preset.sample_rate
+            wave = griffin(mel, seed=seed)
+            real = load_utterance(root / "audio" / f"{name}.flac", span, config)
+            real_gl = griffin(log_mel(real, synth.preset), seed=seed)[: len(real)]
+            refs.append(text)
+            hyp_tts.append(recognizer(wave, synth.preset.sample_rate))
+            hyp_real.append(recognizer(real_gl, synth.preset.sample_rate))
+            focus.append(float(alignment.max(-1).values.mean()))
+            limits += int(stopped)
+            if out_dir is not None:
+                audio_io.save(Path(out_dir) / f"{name}_tts.wav", wave, synth.preset.sample_rate, overwrite=True)
+        bar.update(len(chunk))
+    bar.close()
+    # real-time factor at batch 1 (the target's setting), on the first sentences
+    single_seconds, single_speech = 0.0, 0.0
+    for _, text, _ in items[: min(10, len(items))]:
+        mels, _, _, seconds = synth.mels([text], seed=seed)
+        single_seconds += seconds
+        single_speech += mels[0].shape[-1] * synth.preset.hop_length / synth.preset.sample_rate
+    wer_tts, wer_real = word_error_rate(refs, hyp_tts), word_error_rate(refs, hyp_real)
+    return {
+        "data": str(root), "split": clips, "sentences": len(items), "model": synth.name,
+        "focus_rate": round(sum(focus) / len(focus), 4), "min_focus_rate": round(min(focus), 4),
+        "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
+        "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
+        "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
+        "text_to_mel_real_time_factor_batch1": round(single_seconds / max(single_speech, 1e-9), 4),
+        f"text_to_mel_real_time_factor_batch{batch_size}": round(mel_seconds / max(speech_seconds, 1e-9), 4),
+        "threads": torch.get_num_threads(),
+        "examples": [{"text": r, "heard": h} for r, h in zip(refs[:5], hyp_tts[:5])],
+    }

@@ -1,0 +1,120 @@
+"""Text to speech end to end: data adapters (GRID, LJSpeech, Flickr spoken captions), the tiny recipe,
+`sightsound tts` (one sentence, a file of sentences, the alignment plot), `eval tts`, and the errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from sightsound.audio import io
+from sightsound.cli import main
+from sightsound.data import grid, tts
+from sightsound.errors import UserInputError
+from sightsound.pretrained.tts import Synthesizer
+from sightsound.training import recipes
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grid")
+    grid.write_synthetic(root)
+    run = root / "run"
+    recipes.run(recipes.resolve(ROOT / "recipes" / "tacotron2_grid.py", "tiny"), str(root), run, progress=False)
+    return root, run
+
+
+def _tone(seconds, sr=16000):
+    t = torch.arange(int(seconds * sr)) / sr
+    y = 0.3 * torch.sin(2 * torch.pi * 220 * t)
+    y[: int(0.3 * sr)] = 0  # silence to trim
+    return y
+
+
+def test_grid_adapter_trims_to_the_words(trained):
+    root, _ = trained
+    train, val = tts.utterance_lists(root, tts.Config(source="grid", val_every=4))
+    assert len(train) == 9 and len(val) == 3
+    path, text, (start, end) = train[0]
+    assert text.split()[0] in grid.GRID_GRAMMAR[0] and len(text.split()) == 6
+    y = tts.load_utterance(path, (start, end), tts.Config(margin=0.1))
+    assert abs(len(y) / 16000 - (end - start + 0.2)) < 0.01
+
+
+def test_ljspeech_and_flickr_adapters(tmp_path):
+    lj = tmp_path / "LJSpeech-1.1"
+    (lj / "wavs").mkdir(parents=True)
+    lines = []
+    for i in range(6):
+        io.save(lj / "wavs" / f"LJ001-{i:04d}.wav", _tone(1.0), 16000)
+        lines.append(f"LJ001-{i:04d}|Raw text {i}.|Normalized text number {i}.")
+    (lj / "metadata.csv").write_text("\n".join(lines) + "\n")
+    train, val = tts.utterance_lists(tmp_path, tts.Config(source="ljspeech", val_every=3))
+    assert [t for _, t, _ in val] == ["Normalized text number 0.", "Normalized text number 3."] and len(train) == 4
+    y = tts.load_utterance(train[0][0], None, tts.Config(source="ljspeech", margin=0.0))
+    assert 0.65 < len(y) / 16000 < 0.72  # the leading 0.3 s of silence is trimmed
+    fl = tmp_path / "flickr8k-1k"
+    (fl / "spoken").mkdir(parents=True)
+    rows = ["image,caption"]
+    for i in range(4):
+        io.save(fl / "spoken" / f"img{i}.mp3", _tone(1.0, 24000), 24000)
+        rows += [f"img{i}.jpg,First caption {i} .", f"img{i}.jpg,Second caption {i} ."]
+    (fl / "captions.txt").write_text("\n".join(rows) + "\n")
+    train, val = tts.utterance_lists(tmp_path, tts.Config(source="flickr", val_every=2))
+    assert [t for _, t, _ in val] == ["First caption 0 .", "First caption 2 ."]
+    dataset = tts.Utterances(train, tts.Config(source="flickr"), "x")
+    assert dataset[0][1].shape[0] == 80 and int(dataset[0][0][-1]) == 1  # log-mel, end symbol
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserInputError, match="metadata.csv"):
+        tts.utterance_lists(tmp_path / "empty", tts.Config(source="ljspeech", subdir="."))
+    with pytest.raises(UserInputError, match="not found"):
+        tts.utterance_lists(tmp_path / "nothing", tts.Config(source="ljspeech", subdir="."))
+
+
+def test_synthesizer_batch(trained):
+    _, run = trained
+    synth = Synthesizer.from_pretrained(run)
+    result = synth(["bin blue at f two now", "set red"], max_steps=30)
+    assert len(result.waves) == 2 and result.mels[0].shape[0] == 80
+    for mel, alignment, wave in zip(result.mels, result.alignments, result.waves):
+        assert alignment.shape[0] == mel.shape[1] // 2 and torch.isfinite(wave).all()
+    again = synth(["bin blue at f two now", "set red"], max_steps=30)
+    assert torch.equal(again.mels[0], result.mels[0])  # the prenet dropout is seeded
+
+
+def test_tts_cli(trained, tmp_path, capsys):
+    _, run = trained
+    out, plot = tmp_path / "a.wav", tmp_path / "a.png"
+    assert main(["tts", "Bin blue at F 2 now.", "-o", str(out), "--model", str(run), "--plot", str(plot)]) == 0
+    assert io.load(out)[1] == 16000 and plot.stat().st_size > 5000
+    sentences = tmp_path / "s.txt"
+    sentences.write_text("bin red\n\nset green by a one\n")
+    assert main(["tts", "--file", str(sentences), "--out-dir", str(tmp_path / "many"), "--model", str(run)]) == 0
+    assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["0001.wav", "0002.wav"]
+    capsys.readouterr()
+    assert main(["eval", "tts", "--model", str(run), "--data", str(trained[0] / "grid-s1"), "--limit", "3",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sentences"] == 3 and 0 < report["focus_rate"] <= 1 and report["text_to_mel_real_time_factor_batch1"] > 0
+    assert 0 <= report["hit_step_limit_share"] <= 1 and report["wer_real_griffinlim_resynthesis"] >= 0
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["tts", "hello"], "-o out.wav"),
+    (["tts", "hello", "-o", "x.wav", "--file", "s.txt"], "not both"),
+    (["tts", "%%%", "-o", "x.wav"], "nothing to say"),
+    (["tts", "--file", "missing.txt", "--out-dir", "d"], "no such file"),
+    (["tts", "hello", "-o", "x.txt"], "must end in"),
+])
+def test_tts_bad_input(args, needle, trained, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "--model", str(trained[1])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
+
+
+def test_tts_refuses_a_non_tacotron_model(trained, tmp_path, capsys):
+    (tmp_path / "w").mkdir()
+    assert main(["tts", "hello", "-o", str(tmp_path / "x.wav"), "--model", str(tmp_path / "w")]) == 2
