@@ -118,3 +118,17 @@ def test_tts_bad_input(args, needle, trained, tmp_path, capsys, monkeypatch):
 def test_tts_refuses_a_non_tacotron_model(trained, tmp_path, capsys):
     (tmp_path / "w").mkdir()
     assert main(["tts", "hello", "-o", str(tmp_path / "x.wav"), "--model", str(tmp_path / "w")]) == 2
+
+
+def test_tour_tts_section(trained, tmp_path):
+    from sightsound.viz.tour import build_tour
+    from tests.conftest import SPEECH_FILE
+
+    _, run = trained
+    report = {"sentences": 3, "focus_rate": 0.9, "hit_step_limit": 0, "wer_synthesised_griffinlim": 0.1,
+              "wer_real_griffinlim_resynthesis": 0.05, "text_to_mel_real_time_factor_batch1": 0.02}
+    page = build_tour(tmp_path / "tour", SPEECH_FILE, progress=False, synthesizer=Synthesizer.from_pretrained(run),
+                      tts_eval=report).read_text()
+    assert 'id="tts"' in page and "focus rate 0.900" in page
+    for name in ("tts_0.png", "tts_0.wav", "tts_1.png", "tts_1.wav"):
+        assert (tmp_path / "tour" / "assets" / name).is_file()

@@ -120,13 +120,15 @@ def cmd_griffinlim(args) -> int:
 
 
 def cmd_tour(args) -> int:
-    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm, shipped_vocoder
+    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm, shipped_synthesizer, shipped_vocoder
     from sightsound.viz.tour import build_tour, synthesize_demo_speech
 
     out = Path(args.out)
     char_lm, finetune = shipped_char_lm()
     vocoder, vocoder_eval = shipped_vocoder()
-    models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval)
+    synthesizer, tts_eval = shipped_synthesizer()
+    models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
+                  synthesizer=synthesizer, tts_eval=tts_eval)
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, **models)

@@ -39,6 +39,8 @@ class TourContext:
     finetune: dict | None = None        # measured GPT-1 head accuracies (benchmarks/gpt_finetune.py)
     vocoder: object | None = None       # a sightsound.pretrained.vocoder.Vocoder (WaveNet), when available
     vocoder_eval: dict | None = None    # its measured `sightsound eval vocoder` report
+    synthesizer: object | None = None   # a sightsound.pretrained.tts.Synthesizer (Tacotron 2), when available
+    tts_eval: dict | None = None        # its measured `sightsound eval tts` report
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
@@ -295,9 +297,56 @@ def section_vocoder(ctx: TourContext) -> Section:
     return Section(anchor, title, body)
 
 
+TTS_SENTENCES = ("bin blue at f two now", "place red in a nine soon")
+
+
+def section_tts(ctx: TourContext) -> Section:
+    from sightsound.text import symbols as S
+
+    anchor, title = "tts", "10. Tacotron 2: text to speech with location-sensitive attention"
+    if ctx.synthesizer is None:
+        return Section(anchor, title, _p("The shipped Tacotron 2 was not found, so this section has no live output; "
+                                         "train one with <code>sightsound train recipes/tacotron2_grid.py --preset cpu"
+                                         "</code>."))
+    synth = ctx.synthesizer
+    started = time.perf_counter()
+    result = synth(list(TTS_SENTENCES))
+    seconds = time.perf_counter() - started
+    old, ctx.preset = ctx.preset, synth.preset
+    parts = []
+    for i, (text, wave, mel, alignment) in enumerate(zip(result.texts, result.waves, result.mels, result.alignments)):
+        labels = S.to_symbols(text, synth.model.config.phonemes)
+        fig = plots.tts_figure(alignment, mel, S.normalize(text), synth.preset.hop_length / synth.preset.sample_rate,
+                               labels)
+        parts.append(ctx.figure(fig, f"tts_{i}.png") + ctx.sound(wave, f"tts_{i}.wav", f"\u201c{text}\u201d "
+                                                                  f"({synth.vocoder.name} vocoder)"))
+    ctx.preset = old
+    c = synth.model.config
+    body = _p(
+        "Tacotron 2 (Shen et al. 2018) reads characters: an embedding, three convolutions and a bidirectional LSTM "
+        "turn the sentence into one vector per symbol. A decoder then writes the mel spectrogram "
+        f"{c.reduction} frame(s) per step; at every step location-sensitive attention decides which symbols to read "
+        "(it sees where it looked before, so it moves forward steadily), and a stop token says when the sentence is "
+        "done. Below, the alignment (bright = attended) is the model's reading order: a clean diagonal means every "
+        "character was spoken once, in order. A postnet refines the mel; a vocoder makes the sound.",
+        f"The shipped model learnt the GRID corpus' speaker s1 ({html.escape(synth.name)}); both sentences were "
+        f"synthesised now, in {seconds:.1f} s including the vocoder.",
+    ) + "".join(parts)
+    if ctx.tts_eval:
+        e = ctx.tts_eval
+        body += _p(
+            f"Measured on {e['sentences']} held-out GRID sentences (<code>sightsound eval tts</code>): focus rate "
+            f"{e['focus_rate']:.3f} (mean over decoder steps of the largest attention weight), "
+            f"{e['hit_step_limit']} decodes hit the step limit, word error rate {e['wer_synthesised_griffinlim']:.3f} "
+            f"for the synthetic speech against {e['wer_real_griffinlim_resynthesis']:.3f} for Griffin-Lim "
+            f"resynthesis of the real recordings, text-to-mel real-time factor "
+            f"{e['text_to_mel_real_time_factor_batch1']:.3f} at batch 1.")
+    return Section(anchor, title, body)
+
+
 SECTIONS: list[Callable[[TourContext], Section]] = [
     section_waveform, section_power_spectrum, section_stft, section_spectrogram, section_mel, section_way_back,
-    section_self_attention, section_gpt, section_vocoder,
+    section_self_attention, section_gpt, section_vocoder, section_tts,
 ]
 
 STYLE = """
@@ -322,16 +371,17 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: bool = False,
                progress: bool = True, char_lm: tuple | None = None, finetune: dict | None = None,
-               vocoder=None, vocoder_eval: dict | None = None) -> Path:
+               vocoder=None, vocoder_eval: dict | None = None, synthesizer=None, tts_eval: dict | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/assets/``) for the speech in ``audio_path``. Returns the page.
 
     ``char_lm`` = (GPT, CharVocab) feeds the attention sections; ``finetune`` the heads' accuracies;
-    ``vocoder`` (a WaveNet ``Vocoder``) and ``vocoder_eval`` (its measured report) the vocoder section."""
+    ``vocoder`` (a WaveNet ``Vocoder``) and ``vocoder_eval`` (its measured report) the vocoder section;
+    ``synthesizer`` (a Tacotron 2 ``Synthesizer``) and ``tts_eval`` the text-to-speech section."""
     out = Path(out)
     audio_path = Path(audio_path)
     _prepare_out(out, force)
     ctx = TourContext(out=out, audio_path=audio_path, char_lm=char_lm, finetune=finetune, vocoder=vocoder,
-                      vocoder_eval=vocoder_eval)
+                      vocoder_eval=vocoder_eval, synthesizer=synthesizer, tts_eval=tts_eval)
     ctx.waveform  # load and check the input before any work
     sections = []
     started = time.perf_counter()
