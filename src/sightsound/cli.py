@@ -242,6 +242,19 @@ def cmd_attention_map(args) -> int:
     return 0
 
 
+def _output_folder(path: str | None, force: bool) -> Path | None:
+    """A folder to write many files into: created if missing; a non-empty one needs --force."""
+    if path is None:
+        return None
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserInputError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise UserInputError(f"{folder}: exists and is not empty; pass --force to write into it")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def cmd_vocode(args) -> int:
     from sightsound.audio import io
     from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder
@@ -271,11 +284,7 @@ def cmd_eval_vocoder(args) -> int:
     from sightsound.pretrained.vocoder import Vocoder, evaluate_vocoder
 
     vocoder = Vocoder.from_pretrained(args.model)
-    out_dir = Path(args.out_dir) if args.out_dir else None
-    if out_dir is not None:
-        if out_dir.exists() and any(out_dir.iterdir()) and not args.force:
-            raise UserInputError(f"{out_dir}: exists and is not empty; pass --force to write into it")
-        out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_vocoder(vocoder, args.data, clips=args.clips, limit=args.limit, seed=args.seed,
                               gl_iterations=args.iterations, out_dir=out_dir, progress=not args.json)
     if args.json:
@@ -310,6 +319,8 @@ def cmd_tts(args) -> int:
         if not args.out_dir:
             raise UserInputError("with --file, say where to write the audio: --out-dir DIR")
         out_dir = Path(args.out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserInputError(f"{out_dir}: exists and is not a folder")
         out_dir.mkdir(parents=True, exist_ok=True)
         outputs = [check_output(out_dir / f"{i + 1:04d}.wav", [source], args.force, (".wav",)) for i in range(len(texts))]
     plot = check_output(Path(args.plot), [], args.force, IMAGE_SUFFIXES) if args.plot else None
@@ -334,11 +345,7 @@ def cmd_eval_tts(args) -> int:
     from sightsound.pretrained.tts import Synthesizer, evaluate_tts
 
     synth = Synthesizer.from_pretrained(args.model)
-    out_dir = Path(args.out_dir) if args.out_dir else None
-    if out_dir is not None:
-        if out_dir.exists() and any(out_dir.iterdir()) and not args.force:
-            raise UserInputError(f"{out_dir}: exists and is not empty; pass --force to write into it")
-        out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
                           progress=not args.json)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))

@@ -184,9 +184,9 @@ def section_way_back(ctx: TourContext) -> Section:
 ATTENTION_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?"
 
 
-def _missing_model(anchor: str, title: str) -> Section:
-    return Section(anchor, title, _p("The shipped character GPT was not found, so this section has no live output; "
-                                     "train one with <code>sightsound train recipes/char_lm.py --preset cpu</code>."))
+def _missing_model(anchor: str, title: str, what: str = "character GPT", recipe: str = "char_lm") -> Section:
+    return Section(anchor, title, _p(f"The shipped {what} was not found, so this section has no live output; "
+                                     f"train one with <code>sightsound train recipes/{recipe}.py --preset cpu</code>."))
 
 
 def section_self_attention(ctx: TourContext) -> Section:
@@ -249,9 +249,7 @@ def section_vocoder(ctx: TourContext) -> Section:
 
     anchor, title = "vocoder", "9. A neural vocoder: WaveNet turns the spectrogram back into sound"
     if ctx.vocoder is None:
-        return Section(anchor, title, _p("The shipped WaveNet was not found, so this section has no live output; "
-                                         "train one with <code>sightsound train recipes/wavenet_grid.py --preset cpu"
-                                         "</code>."))
+        return _missing_model(anchor, title, "WaveNet", "wavenet_grid")
     vocoder = ctx.vocoder
     preset = get_preset(vocoder.model.config.audio_preset)
     y, _ = audio_io.load(ctx.audio_path, sr=preset.sample_rate)
@@ -305,9 +303,7 @@ def section_tts(ctx: TourContext) -> Section:
 
     anchor, title = "tts", "10. Tacotron 2: text to speech with location-sensitive attention"
     if ctx.synthesizer is None:
-        return Section(anchor, title, _p("The shipped Tacotron 2 was not found, so this section has no live output; "
-                                         "train one with <code>sightsound train recipes/tacotron2_grid.py --preset cpu"
-                                         "</code>."))
+        return _missing_model(anchor, title, "Tacotron 2", "tacotron2_grid")
     synth = ctx.synthesizer
     started = time.perf_counter()
     result = synth(list(TTS_SENTENCES))
