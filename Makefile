@@ -28,6 +28,8 @@ debs:
 
 demo: venv debs
 	$(VENV)/bin/sightsound tour --out $(DEMO_OUT)
+	$(VENV)/bin/sightsound tts "Place green at b four now." -o $(DEMO_OUT)/tts_demo.wav --vocoder wavenet \
+	  --plot $(DEMO_OUT)/tts_demo.png --force
 
 test: venv debs
 	$(PY) -m pytest -n 2 -q
