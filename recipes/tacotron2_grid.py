@@ -20,7 +20,7 @@ PRESETS = {
     },
     "cpu": {
         "data": {"reduction": 2},
-        "train": {"max_steps": 3500, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
+        "train": {"max_steps": 3000, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
                   "min_lr_ratio": 0.1, "weight_decay": 1e-6, "grad_clip": 1.0, "eval_every": 250,
                   "save_every": 250, "log_every": 25},
     },

@@ -334,8 +334,9 @@ def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, befor
     gate_loss = F_nn.binary_cross_entropy_with_logits(
         gates, target, pos_weight=torch.tensor(c.gate_pos_weight, device=gates.device, dtype=gates.dtype))
     W = guided_attention_weights(K, alignments.shape[2], step_lengths, symbol_lengths, c.guided_attention_sigma)
-    valid = (W > 0).sum().clamp_min(1)
-    guided = (alignments * W).sum() / valid
+    # the expected penalty under each step's attention, averaged over the valid decoder steps: summing over
+    # symbols (not averaging) keeps the pull towards the diagonal from shrinking with the sentence length
+    guided = (alignments * W).sum() / step_lengths.sum().clamp_min(1)
     return {"mel": mel_loss, "postnet": post_loss, "gate": gate_loss, "guided": guided}
 
 
