@@ -96,9 +96,20 @@ class Synthesizer:
         return Synthesis(texts, mels, alignments, waves, hit_limit, seconds, self.preset.sample_rate)
 
 
+def grammar_sentences(n: int, seed: int = 0) -> list[str]:
+    """``n`` random sentences of the GRID grammar (seeded): new text in the speaker's domain."""
+    from sightsound.data.grid import GRID_GRAMMAR
+
+    g = torch.Generator().manual_seed(seed)
+    return [" ".join(slot[int(torch.randint(len(slot), (), generator=g))] for slot in GRID_GRAMMAR) for _ in range(n)]
+
+
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
-                 batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True) -> dict:
-    """Synthesise every transcript of a GRID-layout folder (``clips``: "all" or the fixed "val" split)."""
+                 batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
+                 extra_sentences: int = 0) -> dict:
+    """Synthesise every transcript of a GRID-layout folder (``clips``: "all" or the fixed "val" split);
+    ``extra_sentences`` > 0 also decodes that many random GRID-grammar sentences (text only: focus rate,
+    step-limit hits and WER, no recording to compare with)."""
     from tqdm.auto import tqdm
 
     from sightsound.audio import io as audio_io
@@ -121,7 +132,8 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             items.append((n, " ".join(w for *_, w in words), (words[0][0], words[-1][1])))
     if not items:
         raise UserInputError(f"{root}: no clip with a transcript")
-    recognizer = Recognizer(words=sorted({w for _, text, _ in items for w in text.split()}))
+    extra_texts = grammar_sentences(extra_sentences, seed) if extra_sentences else []
+    recognizer = Recognizer(words=sorted({w for text in [t for _, t, _ in items] + extra_texts for w in text.split()}))
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
     refs, hyp_tts, hyp_real = [], [], []
     focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
@@ -153,7 +165,21 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         single_seconds += seconds
         single_speech += mels[0].shape[-1] * synth.preset.hop_length / synth.preset.sample_rate
     wer_tts, wer_real = word_error_rate(refs, hyp_tts), word_error_rate(refs, hyp_real)
-    return {
+    extra = {}
+    if extra_sentences:
+        texts = extra_texts
+        e_focus, e_limits, e_hyps = [], 0, []
+        for start in range(0, len(texts), batch_size):
+            mels, alignments, hit, _ = synth.mels(texts[start:start + batch_size], seed=seed + start)
+            for mel, alignment, stopped in zip(mels, alignments, hit):
+                e_focus.append(float(alignment.max(-1).values.mean()))
+                e_limits += int(stopped)
+                e_hyps.append(recognizer(griffin(mel, seed=seed), synth.preset.sample_rate))
+        extra = {"grammar_sentences": {
+            "sentences": len(texts), "focus_rate": round(sum(e_focus) / len(e_focus), 4),
+            "min_focus_rate": round(min(e_focus), 4), "hit_step_limit": e_limits,
+            "wer_synthesised_griffinlim": round(word_error_rate(texts, e_hyps), 4)}}
+    return extra | {
         "data": str(root), "split": clips, "sentences": len(items), "model": synth.name,
         "focus_rate": round(sum(focus) / len(focus), 4), "min_focus_rate": round(min(focus), 4),
         "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
