@@ -137,7 +137,8 @@ def test_tour_writes_page_and_refuses_foreign_folder(tmp_path, speech):
     out = tmp_path / "tour"
     assert main(["tour", "--out", str(out), "--audio", str(speech)]) == 0
     page = (out / "index.html").read_text()
-    for anchor in ("waveform", "power-spectrum", "stft", "spectrogram", "mel", "way-back", "attention", "gpt"):
+    for anchor in ("waveform", "power-spectrum", "stft", "spectrogram", "mel", "way-back", "attention", "gpt",
+                   "vocoder", "tts"):
         assert f'id="{anchor}"' in page
     assert "<pre>ROMEO:" in page  # a sample from the shipped character GPT
     for asset in ("original.wav", "griffinlim_mel_pghi.wav", "spectrogram.png", "mel_filterbank.png", "attention_map.png"):
