@@ -99,7 +99,7 @@ def test_tts_cli(trained, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["sentences"] == 3 and 0 < report["focus_rate"] <= 1 and report["text_to_mel_real_time_factor_batch1"] > 0
     assert 0 <= report["hit_step_limit_share"] <= 1 and report["wer_real_griffinlim_resynthesis"] >= 0
-    assert report["grammar_sentences"]["sentences"] == 2
+    assert report["grammar_sentences"]["sentences"] == 2 and report["wer_real_griffinlim_resynthesis_grid_pattern"] >= 0
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -133,9 +133,11 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     if not items:
         raise UserInputError(f"{root}: no clip with a transcript")
     extra_texts = grammar_sentences(extra_sentences, seed) if extra_sentences else []
+    # two vocabularies: the GRID sentence pattern (as `eval vocoder`), and any sequence of the corpus words
+    pattern = Recognizer(slots=grid.GRID_GRAMMAR)
     recognizer = Recognizer(words=sorted({w for text in [t for _, t, _ in items] + extra_texts for w in text.split()}))
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
-    refs, hyp_tts, hyp_real = [], [], []
+    refs, hyp_tts, hyp_real, pat_tts, pat_real = [], [], [], [], []
     focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
     bar = tqdm(total=len(items), desc="tts eval", unit="sentence", disable=not progress)
     for start in range(0, len(items), batch_size):
@@ -152,6 +154,8 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             refs.append(text)
             hyp_tts.append(recognizer(wave, synth.preset.sample_rate))
             hyp_real.append(recognizer(real_gl, synth.preset.sample_rate))
+            pat_tts.append(pattern(wave, synth.preset.sample_rate))
+            pat_real.append(pattern(real_gl, synth.preset.sample_rate))
             focus.append(float(alignment.max(-1).values.mean()))
             limits += int(stopped)
             if out_dir is not None:
@@ -165,26 +169,34 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         single_seconds += seconds
         single_speech += mels[0].shape[-1] * synth.preset.hop_length / synth.preset.sample_rate
     wer_tts, wer_real = word_error_rate(refs, hyp_tts), word_error_rate(refs, hyp_real)
+    pat_wer_tts, pat_wer_real = word_error_rate(refs, pat_tts), word_error_rate(refs, pat_real)
     extra = {}
     if extra_sentences:
         texts = extra_texts
-        e_focus, e_limits, e_hyps = [], 0, []
+        e_focus, e_limits, e_hyps, e_pat = [], 0, [], []
         for start in range(0, len(texts), batch_size):
             mels, alignments, hit, _ = synth.mels(texts[start:start + batch_size], seed=seed + start)
             for mel, alignment, stopped in zip(mels, alignments, hit):
                 e_focus.append(float(alignment.max(-1).values.mean()))
                 e_limits += int(stopped)
-                e_hyps.append(recognizer(griffin(mel, seed=seed), synth.preset.sample_rate))
+                wave = griffin(mel, seed=seed)
+                e_hyps.append(recognizer(wave, synth.preset.sample_rate))
+                e_pat.append(pattern(wave, synth.preset.sample_rate))
         extra = {"grammar_sentences": {
             "sentences": len(texts), "focus_rate": round(sum(e_focus) / len(e_focus), 4),
             "min_focus_rate": round(min(e_focus), 4), "hit_step_limit": e_limits,
-            "wer_synthesised_griffinlim": round(word_error_rate(texts, e_hyps), 4)}}
+            "wer_synthesised_griffinlim": round(word_error_rate(texts, e_hyps), 4),
+            "wer_synthesised_griffinlim_grid_pattern": round(word_error_rate(texts, e_pat), 4)}}
     return extra | {
         "data": str(root), "split": clips, "sentences": len(items), "model": synth.name,
         "focus_rate": round(sum(focus) / len(focus), 4), "min_focus_rate": round(min(focus), 4),
         "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
         "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
         "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
+        "wer_synthesised_griffinlim_grid_pattern": round(pat_wer_tts, 4),
+        "wer_real_griffinlim_resynthesis_grid_pattern": round(pat_wer_real, 4),
+        "recognizer": "pocketsphinx en-us; wer_*: any sequence of the corpus words; *_grid_pattern: the GRID "
+                      "sentence grammar",
         "text_to_mel_real_time_factor_batch1": round(single_seconds / max(single_speech, 1e-9), 4),
         f"text_to_mel_real_time_factor_batch{batch_size}": round(mel_seconds / max(speech_seconds, 1e-9), 4),
         "threads": torch.get_num_threads(),
