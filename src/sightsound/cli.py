@@ -347,7 +347,7 @@ def cmd_eval_tts(args) -> int:
     synth = Synthesizer.from_pretrained(args.model)
     out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
-                          progress=not args.json, extra_sentences=args.grammar_sentences)
+                          progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0
 
@@ -448,6 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many sentences")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--out-dir", help="also write every synthesised sentence here")
+    q.add_argument("--word-loop", action="store_true",
+                   help="also a WER with any sequence of the corpus words (slow: about 10 s per sentence)")
     q.add_argument("--grammar-sentences", type=non_negative_int, default=0,
                    help="also decode N random GRID-grammar sentences (new text: focus, step-limit hits, WER)")
     q.add_argument("--force", action="store_true")
