@@ -28,7 +28,7 @@ debs:
 
 demo: venv debs
 	$(VENV)/bin/sightsound tour --out $(DEMO_OUT)
-	$(VENV)/bin/sightsound tts "Place green at b four now." -o $(DEMO_OUT)/tts_demo.wav --vocoder wavenet \
+	$(VENV)/bin/sightsound tts "Place green at b four now." -o $(DEMO_OUT)/tts_demo.wav --vocoder griffinlim \
 	  --plot $(DEMO_OUT)/tts_demo.png --force
 
 test: venv debs

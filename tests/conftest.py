@@ -31,6 +31,12 @@ def real_data() -> Path:
     return path
 
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # two workers on two cores: one thread each (OpenMP threads of two processes fighting over two cores
+    # make small-operation workloads, like the recurrent models' tests, several times slower)
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

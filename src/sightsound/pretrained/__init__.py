@@ -75,14 +75,15 @@ def shipped_vocoder():
 
 
 def shipped_synthesizer():
-    """(Synthesizer voiced by the shipped WaveNet if present else Griffin-Lim, measured eval report or None) of
-    the shipped Tacotron 2, or (None, None)."""
+    """(Synthesizer voiced by Griffin-Lim, measured eval report or None) of the shipped Tacotron 2, or
+    (None, None). Griffin-Lim, not the shipped WaveNet: at its cpu preset it is far less intelligible
+    (README)."""
     folder = REGISTRY["tacotron2-grid"]
     if not (folder / "model.safetensors").is_file():
         return None, None
     from sightsound.pretrained.tts import Synthesizer
 
-    vocoder = "wavenet" if (REGISTRY["wavenet-grid"] / "model.safetensors").is_file() else "griffinlim"
+    vocoder = "griffinlim"
     report = folder / "eval.json"
     return (Synthesizer.from_pretrained("tacotron2-grid", vocoder=vocoder),
             json.loads(report.read_text()) if report.is_file() else None)

@@ -253,7 +253,7 @@ def section_vocoder(ctx: TourContext) -> Section:
     vocoder = ctx.vocoder
     preset = get_preset(vocoder.model.config.audio_preset)
     y, _ = audio_io.load(ctx.audio_path, sr=preset.sample_rate)
-    y = y[: 6 * preset.sample_rate]  # at most 6 s: WaveNet makes one sample at a time
+    y = y[: 4 * preset.sample_rate]  # at most 4 s: WaveNet makes one sample at a time
     mel = log_mel(y, preset)
     started = time.perf_counter()
     wavenet = vocoder(mel)[: len(y)]
