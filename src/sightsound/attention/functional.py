@@ -101,3 +101,28 @@ def location_features(previous_weights: torch.Tensor, conv_weight: torch.Tensor)
         raise ParameterError(f"the location kernel size must be odd, got {kernel}")
     features = F_nn.conv1d(previous_weights, conv_weight, padding=kernel // 2)  # (B, F, S)
     return features.transpose(1, 2)  # (B, F, S) -> (B, S, F)
+
+
+def upsample_attention_map(alpha: torch.Tensor, size: tuple[int, int], sigma: float | None = None) -> torch.Tensor:
+    """A G x G attention map spread over an H x W image for display: bilinear interpolation to (H, W)
+    (align_corners=False: each weight sits at its cell centre), then Gaussian smoothing with ``sigma``
+    pixels (default: half a cell), then renormalised to sum to 1. Shapes: (..., G, G) -> (..., H, W)."""
+    lead, (g1, g2) = alpha.shape[:-2], alpha.shape[-2:]
+    height, width = size
+    x = alpha.reshape(-1, 1, g1, g2).float()
+    x = torch.nn.functional.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
+    sigma = 0.5 * max(height / g1, width / g2) if sigma is None else sigma
+    if sigma > 0:
+        radius = max(1, int(3 * sigma))
+        offsets = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+        kernel = kernel / kernel.sum()
+        pad_h, pad_w = min(radius, height - 1), min(radius, width - 1)
+        k_h = kernel[radius - pad_h: radius + pad_h + 1]
+        k_w = kernel[radius - pad_w: radius + pad_w + 1]
+        x = torch.nn.functional.pad(x, (0, 0, pad_h, pad_h), mode="reflect")
+        x = torch.nn.functional.conv2d(x, (k_h / k_h.sum()).view(1, 1, -1, 1))
+        x = torch.nn.functional.pad(x, (pad_w, pad_w, 0, 0), mode="reflect")
+        x = torch.nn.functional.conv2d(x, (k_w / k_w.sum()).view(1, 1, 1, -1))
+    x = x / x.sum(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    return x.reshape(*lead, height, width)

@@ -15,7 +15,8 @@ from sightsound.errors import ParameterError
 
 DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid",
-            "tts": "sightsound.data.tts"}
+            "tts": "sightsound.data.tts", "captions": "sightsound.data.captions",
+            "shapes": "sightsound.data.synthetic"}
 
 
 def dataset_module(name: str):

@@ -15,6 +15,7 @@ MODELS = {
     "gpt_task": ("sightsound.models.transformer", "GPTTaskConfig", "GPTForTask"),
     "wavenet": ("sightsound.models.wavenet", "WaveNetConfig", "WaveNet"),
     "tacotron2": ("sightsound.models.tacotron2", "Tacotron2Config", "Tacotron2"),
+    "captioner": ("sightsound.models.captioner", "CaptionerConfig", "Captioner"),
 }
 
 

@@ -20,6 +20,8 @@ REGISTRY: dict[str, Path] = {
     "char-lm-shakespeare": CHECKPOINTS / "char-lm-shakespeare",  # recipes/char_lm.py --preset cpu
     "wavenet-grid": CHECKPOINTS / "wavenet-grid",                # recipes/wavenet_grid.py --preset cpu
     "tacotron2-grid": CHECKPOINTS / "tacotron2-grid",            # recipes/tacotron2_grid.py --preset cpu
+    "flickr8k-1k": CHECKPOINTS / "flickr8k-1k",                  # recipes/captioner_flickr.py --preset cpu
+    "shapes": CHECKPOINTS / "shapes",                            # recipes/captioner_shapes.py --preset cpu
 }
 
 

@@ -148,8 +148,8 @@ def data_root(path: str | None) -> Path:
 def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool = False, progress: bool = True,
         device: str | None = None) -> TrainResult:
     """Build the model and the data of a resolved recipe and train them into ``out``."""
-    root = data_root(data)
     data_mod = dataset_module(resolved.data_name)
+    root = data_root(data) if getattr(data_mod, "NEEDS_DATA", True) else Path(data or ".")  # generated worlds
     train_set, val_set, collate = data_mod.build(root, resolved.data_config)
     overrides = getattr(train_set, "model_overrides", {})
     if overrides:  # values the data dictates (vocabulary size ...)

@@ -251,3 +251,33 @@ def tts_figure(alignment: torch.Tensor, mel: torch.Tensor, text: str, frame_seco
     bottom.set(xlabel="time (s)", ylabel="mel band", title="Predicted log-mel spectrogram (after the postnet)")
     fig.colorbar(image, ax=bottom, label="dB")
     return fig
+
+
+def caption_attention_figure(image: torch.Tensor, words: list[str], maps: torch.Tensor, betas: torch.Tensor | None = None,
+                             title: str = "", columns: int = 5, sigma: float | None = None) -> Figure:
+    """Show-Attend-Tell's picture: the photo, then one panel per word with its attention map over the photo.
+    image (3, H, W) in [0, 1]; maps (T, G, G), upsampled by ``attention.functional.upsample_attention_map``
+    (bilinear to H x W, then Gaussian smoothing of half a cell); darker = less weight."""
+    from sightsound.attention.functional import upsample_attention_map
+
+    height, width = image.shape[1:]
+    panels = len(words) + 1
+    rows = (panels + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.3 * rows * height / width + 0.5 * rows),
+                             squeeze=False, constrained_layout=True)
+    photo = _np(image.permute(1, 2, 0).clamp(0, 1))
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(photo)
+    axes[0, 0].set_title("input", fontsize=9)
+    if len(words):
+        up = upsample_attention_map(maps, (height, width), sigma)  # (T, H, W)
+        for t, word in enumerate(words):
+            ax = axes.flat[t + 1]
+            heat = up[t] / up[t].max().clamp_min(1e-12)
+            ax.imshow(photo * (0.15 + 0.85 * _np(heat))[..., None])  # unattended parts darkened
+            label = word if betas is None else f"{word}  (β {float(betas[t]):.2f})"
+            ax.set_title(label, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -1,0 +1,112 @@
+"""Free-running decoding for the Show-Attend-Tell captioner: greedy (batched) and beam search.
+
+Both return, for every generated word, the attention map it was produced with (alpha_t over the G*G
+locations) and the gate beta_t: the model's interpretability. Beam search ranks by summed
+log-probabilities; finished hypotheses leave the beam (its width shrinks, as in the authors' code), so a
+beam of 1 is exactly greedy; if no hypothesis emits ``<end>`` within ``max_len`` words, the best
+unfinished one is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from sightsound.models.captioner import Captioner
+
+
+@dataclass
+class Caption:
+    ids: list[int]              # generated word ids, without <start>/<end>
+    alphas: torch.Tensor        # (len(ids), L) attention map of each word
+    betas: torch.Tensor         # (len(ids),) gate of each word
+    log_prob: float             # sum of the word log-probabilities (and of <end>, if emitted)
+    finished: bool              # True if <end> was emitted
+
+
+@torch.no_grad()
+def greedy(model: Captioner, inputs: torch.Tensor, max_len: int | None = None) -> list[Caption]:
+    """Arg-max decoding of a batch: inputs (B, L, C) features or (B, 3, S, S) images."""
+    max_len = max_len or model.config.max_len
+    a = model.annotations(inputs)
+    h, c, projected = model.init_state(a)
+    batch = a.shape[0]
+    word = torch.full((batch,), model.config.start_id, dtype=torch.long, device=a.device)
+    done = torch.zeros(batch, dtype=torch.bool, device=a.device)
+    ids, alphas, betas, logps = [], [], [], []
+    for _ in range(max_len + 1):  # max_len words, then one more step that may emit <end>
+        logits, h, c, alpha, beta = model.step(a, projected, word, h, c)
+        logp = torch.log_softmax(logits, dim=-1)
+        word = logp.argmax(dim=-1)
+        ids.append(word)
+        alphas.append(alpha)
+        betas.append(beta.squeeze(1))
+        logps.append(logp.gather(1, word[:, None]).squeeze(1))
+        done = done | (word == model.config.end_id)
+        if bool(done.all()):
+            break
+    ids, alphas, betas, logps = (torch.stack(x, 1) for x in (ids, alphas, betas, logps))  # (B, T[, L])
+    out = []
+    for b in range(batch):
+        row = ids[b].tolist()
+        finished = model.config.end_id in row
+        n = row.index(model.config.end_id) if finished else min(len(row), max_len)
+        total = float(logps[b, : n + 1].sum()) if finished else float(logps[b, :n].sum())
+        out.append(Caption(row[:n], alphas[b, :n].cpu(), betas[b, :n].cpu(), total, finished))
+    return out
+
+
+@torch.no_grad()
+def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: int | None = None) -> Caption:
+    """Beam search for ONE image: inputs (1, L, C) features or (1, 3, S, S) image."""
+    if beam < 1:
+        raise ValueError("beam must be >= 1")
+    max_len = max_len or model.config.max_len
+    a = model.annotations(inputs)  # (1, L, C)
+    h, c, projected = model.init_state(a)
+    vocab = model.config.vocab_size
+    k = beam
+    # live hypotheses: all tensors have k rows
+    words = torch.full((1,), model.config.start_id, dtype=torch.long, device=a.device)
+    scores = torch.zeros(1, device=a.device)
+    seqs = torch.empty(1, 0, dtype=torch.long, device=a.device)
+    seq_alphas = torch.empty(1, 0, a.shape[1], device=a.device)
+    seq_betas = torch.empty(1, 0, device=a.device)
+    finished: list[Caption] = []
+    for step in range(max_len + 1):
+        n = len(words)
+        logits, h, c, alpha, beta = model.step(a.expand(n, -1, -1), projected.expand(n, -1, -1), words, h, c)
+        candidates = (scores[:, None] + torch.log_softmax(logits, dim=-1)).view(-1)  # (n * V,)
+        top_scores, top_index = candidates.topk(k)
+        parents = torch.div(top_index, vocab, rounding_mode="floor")  # back-pointers: integer division
+        next_words = top_index % vocab
+        before = (seqs, seq_alphas, seq_betas, scores)
+        seqs = torch.cat([seqs[parents], next_words[:, None]], dim=1)
+        seq_alphas = torch.cat([seq_alphas[parents], alpha[parents][:, None]], dim=1)
+        seq_betas = torch.cat([seq_betas[parents], beta[parents]], dim=1)
+        ended = next_words == model.config.end_id
+        for i in torch.nonzero(ended).flatten().tolist():
+            finished.append(Caption(seqs[i, :-1].tolist(), seq_alphas[i, :-1].cpu(), seq_betas[i, :-1].cpu(),
+                                    float(top_scores[i]), True))
+        keep = ~ended
+        k -= int(ended.sum())
+        if k == 0:
+            break
+        if step == max_len:  # out of words without <end>: the live hypotheses (max_len words) compete too
+            old_seqs, old_alphas, old_betas, old_scores = before
+            for i in sorted(set(parents[keep].tolist())):
+                finished.append(Caption(old_seqs[i].tolist(), old_alphas[i].cpu(), old_betas[i].cpu(),
+                                        float(old_scores[i]), False))
+            break
+        seqs, seq_alphas, seq_betas = seqs[keep], seq_alphas[keep], seq_betas[keep]
+        scores, words = top_scores[keep], next_words[keep]
+        h, c = h[parents[keep]], c[parents[keep]]
+    return max(finished, key=lambda cap: cap.log_prob)
+
+
+def decode(model: Captioner, inputs: torch.Tensor, beam: int = 1, max_len: int | None = None) -> list[Caption]:
+    """Greedy for ``beam == 1`` (batched), else beam search image by image."""
+    if beam == 1:
+        return greedy(model, inputs, max_len)
+    return [beam_search(model, inputs[i: i + 1], beam, max_len) for i in range(len(inputs))]

@@ -1,0 +1,1 @@
+"""Images: loading and conversion (``io``), feature-map encoders (``encoders``), cached features (``features``)."""
