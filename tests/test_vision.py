@@ -84,8 +84,9 @@ def lite0():
 
 
 def test_efficientnet_lite0_feature_map_and_imagenet_class(lite0):
-    skimage_data = pytest.importorskip("skimage.data")
-    cat = torch.from_numpy(skimage_data.chelsea().copy()).permute(2, 0, 1).float() / 255
+    from sightsound.pretrained import PHOTO_SAMPLES
+
+    cat = load_image(PHOTO_SAMPLES[1])  # chelsea.jpg
     with torch.no_grad():
         fmap = lite0(lite0.preprocess(cat)[None])
     assert fmap.shape == (1, 1280, 14, 14) and lite0.grid == 14

@@ -120,7 +120,8 @@ def cmd_griffinlim(args) -> int:
 
 
 def cmd_tour(args) -> int:
-    from sightsound.pretrained import SPEECH_SAMPLE, shipped_char_lm, shipped_synthesizer, shipped_vocoder
+    from sightsound.pretrained import (PHOTO_SAMPLES, SPEECH_SAMPLE, shipped_captioners, shipped_char_lm,
+                                       shipped_synthesizer, shipped_vocoder)
     from sightsound.viz.tour import build_tour, synthesize_demo_speech
 
     out = Path(args.out)
@@ -128,7 +129,7 @@ def cmd_tour(args) -> int:
     vocoder, vocoder_eval = shipped_vocoder()
     synthesizer, tts_eval = shipped_synthesizer()
     models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
-                  synthesizer=synthesizer, tts_eval=tts_eval)
+                  synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES)
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, **models)

@@ -26,7 +26,7 @@ import numpy as np
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {"red": (215, 40, 40), "green": (40, 170, 60), "blue": (45, 80, 215), "yellow": (230, 205, 35),
            "purple": (140, 60, 190)}
-SIZES = {"small": (9.0, 11.0), "large": (15.0, 18.0)}  # radius range in pixels at 112 px (scaled with size)
+SIZES = {"small": (12.0, 14.0), "large": (19.0, 23.0)}  # radius range in pixels at 112 px (scaled with size)
 ATTRIBUTE_WORDS = {"shape": SHAPES, "colour": tuple(COLOURS), "size": tuple(SIZES)}
 
 

@@ -7,9 +7,30 @@ with document frequencies from the references given here (so it depends on the s
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
 
 from sightsound.errors import UserInputError
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """The Java tokenizer reports its speed on the process's stderr: send that to /dev/null."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def coco_scores(references: dict[str, list[str]], candidates: dict[str, str], meteor: bool = True) -> dict[str, float]:
@@ -31,8 +52,9 @@ def coco_scores(references: dict[str, list[str]], candidates: dict[str, str], me
     if missing:
         raise UserInputError(f"no reference captions for {missing[0]}")
     tokenizer = PTBTokenizer()
-    refs = tokenizer.tokenize({i: [{"caption": c} for c in references[i]] for i in ids})
-    cands = tokenizer.tokenize({i: [{"caption": candidates[i] or "."}] for i in ids})
+    with _quiet_stderr():
+        refs = tokenizer.tokenize({i: [{"caption": c} for c in references[i]] for i in ids})
+        cands = tokenizer.tokenize({i: [{"caption": candidates[i] or "."}] for i in ids})
     out: dict[str, float] = {}
     bleu, _ = Bleu(4).compute_score(refs, cands, verbose=0)
     out.update({f"BLEU-{n + 1}": float(b) for n, b in enumerate(bleu)})

@@ -4,6 +4,7 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 SPEECH_SAMPLE = SAMPLES / "speech_flite_16k.flac"  # 3.8 s, flite kal16 voice, made by samples/make_speech.sh
+PHOTO_SAMPLES = (SAMPLES / "astronaut.jpg", SAMPLES / "chelsea.jpg")  # public domain / CC0 (samples/README.md)
 
 import json  # noqa: E402
 import os  # noqa: E402
@@ -89,3 +90,22 @@ def shipped_synthesizer():
     report = folder / "eval.json"
     return (Synthesizer.from_pretrained("tacotron2-grid", vocoder=vocoder),
             json.loads(report.read_text()) if report.is_file() else None)
+
+
+def shipped_captioners() -> dict:
+    """{"shapes" | "flickr8k-1k": (ImageCaptioner, measured eval report or None)} of the shipped captioners
+    that are present (the Flickr one also needs the EfficientNet-Lite0 wheels)."""
+    from sightsound.pretrained.captioner import ImageCaptioner
+
+    out = {}
+    for name in ("shapes", "flickr8k-1k"):
+        folder = REGISTRY[name]
+        if not (folder / "model.safetensors").is_file():
+            continue
+        try:
+            captioner = ImageCaptioner.from_pretrained(name)
+        except UserInputError:  # e.g. the encoder's wheels are not installed
+            continue
+        report = folder / "eval.json"
+        out[name] = (captioner, json.loads(report.read_text()) if report.is_file() else None)
+    return out
