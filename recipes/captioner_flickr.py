@@ -20,12 +20,12 @@ PRESETS = {
                   "eval_batches": 2},
     },
     "cpu": {
-        "data": {"min_count": 3, "flip": True},
-        "model": {"embed_dim": 256, "hidden_dim": 512, "attention_dim": 256, "dropout": 0.5, "feature_dropout": 0.2,
+        "data": {"min_count": 5, "flip": True},
+        "model": {"embed_dim": 256, "hidden_dim": 512, "attention_dim": 256, "dropout": 0.5, "feature_dropout": 0.3,
                   "doubly_stochastic": 1.0},
-        "train": {"max_steps": 3000, "batch_size": 32, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
-                  "min_lr_ratio": 0.05, "weight_decay": 1e-4, "grad_clip": 5.0, "eval_every": 250, "save_every": 250,
-                  "log_every": 50},
+        "train": {"max_steps": 1200, "batch_size": 32, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 50,
+                  "min_lr_ratio": 0.05, "weight_decay": 1e-3, "grad_clip": 5.0, "eval_every": 100, "save_every": 100,
+                  "log_every": 50, "keep_last": 12},
     },
     "paper": {
         "data": {"subdir": "flickr8k", "captions_file": "dataset_flickr8k.json", "min_count": 5, "flip": False},

@@ -22,13 +22,17 @@ def main() -> int:
     parser.add_argument("run_dir")
     parser.add_argument("dest")
     parser.add_argument("--half", action="store_true", help="store float tensors as float16")
+    parser.add_argument("--weights", help="ship this safetensors file of the run (e.g. checkpoints/step_000600/"
+                                          "model.safetensors) instead of the run's final model.safetensors")
     args = parser.parse_args()
     run, dest = Path(args.run_dir), Path(args.dest)
     dest.mkdir(parents=True, exist_ok=True)
-    tensors = load_tensors(run / "model.safetensors")
+    source = run / (args.weights or "model.safetensors")
+    tensors = load_tensors(source)
     if args.half:
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    save_tensors_atomic(dest / "model.safetensors", tensors, {"source_run": run.name, "half": str(args.half)})
+    save_tensors_atomic(dest / "model.safetensors", tensors, {"source_run": run.name, "source": str(source.relative_to(run)),
+                                                                  "half": str(args.half)})
     config = json.loads((run / "config.json").read_text())
     config["recipe"] = f"recipes/{Path(config['recipe']).name}"  # no machine-specific path
     (dest / "config.json").write_text(json.dumps(config, indent=2))

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sightsound.models.captioner import Captioner, CaptionerConfig, caption_losses, doubly_stochastic_penalty
-from sightsound.models.captioner_search import beam_search, decode, greedy
+from sightsound.models.captioner_search import beam_search, decode, greedy, word_log_probs
 from sightsound.training import recipes
 from tests.conftest import ROOT
 
@@ -82,6 +82,15 @@ def test_beam_search_is_at_least_as_likely_as_greedy():
         assert b.alphas.shape == (len(b.ids), 16)
 
 
+def test_decoding_never_emits_unk_pad_or_start():
+    model = _model(6)
+    with torch.no_grad():
+        model.L_o.bias[[0, 1, 3]] = 50.0  # the model would love to say them
+    for beam in (1, 3):
+        for cap in decode(model, _features(3), beam=beam):
+            assert not {0, 1, 3} & set(cap.ids)
+
+
 def test_beam_search_returns_without_end():
     model = _model(4)
     with torch.no_grad():
@@ -102,7 +111,7 @@ def test_back_pointers_follow_the_right_parent():
         ids = [1] + cap.ids + ([2] if cap.finished else [])
         with torch.no_grad():
             logits, alphas, _ = model(feats[i: i + 1], torch.tensor([ids]))
-        logp = torch.log_softmax(logits[0], -1).gather(1, torch.tensor(ids[1:])[:, None]).sum()
+        logp = word_log_probs(model, logits[0]).gather(1, torch.tensor(ids[1:])[:, None]).sum()
         assert float(logp) == pytest.approx(cap.log_prob, abs=1e-4)
         torch.testing.assert_close(alphas[0, : len(cap.ids)], cap.alphas)
 

@@ -38,6 +38,7 @@ class CaptionerConfig:
     grid: int = 14                      # G: the decoder attends over G*G locations
     image_size: int = 112               # small_cnn input size; grid = image_size / 2**len(cnn_channels)
     cnn_channels: tuple[int, ...] = (32, 64, 128)
+    cnn_dilations: tuple[int, ...] = (1,)  # SmallCNN's grid-level convs (receptive field)
     embed_dim: int = 512                # m in the paper
     hidden_dim: int = 512               # n
     attention_dim: int = 512
@@ -45,8 +46,10 @@ class CaptionerConfig:
     feature_dropout: float = 0.0
     doubly_stochastic: float = 1.0      # lambda of Eq. 14
     max_len: int = 20                   # longest caption generated (words, without <end>)
+    pad_id: int = 0
     start_id: int = 1
     end_id: int = 2
+    unk_id: int = 3                     # never generated (decoding masks <pad>, <start> and <unk>)
 
     @classmethod
     def tiny(cls) -> "CaptionerConfig":
@@ -73,7 +76,7 @@ class Captioner(nn.Module):
     def __init__(self, config: CaptionerConfig):
         super().__init__()
         self.config = c = config
-        self.cnn = (SmallCNN(SmallCNNConfig(c.image_size, c.cnn_channels, c.encoder_channels))
+        self.cnn = (SmallCNN(SmallCNNConfig(c.image_size, c.cnn_channels, c.encoder_channels, c.cnn_dilations))
                     if c.encoder == "small_cnn" else None)
         self.init_h = nn.Linear(c.encoder_channels, c.hidden_dim)
         self.init_c = nn.Linear(c.encoder_channels, c.hidden_dim)

@@ -4,7 +4,8 @@ Both return, for every generated word, the attention map it was produced with (a
 locations) and the gate beta_t: the model's interpretability. Beam search ranks by summed
 log-probabilities; finished hypotheses leave the beam (its width shrinks, as in the authors' code), so a
 beam of 1 is exactly greedy; if no hypothesis emits ``<end>`` within ``max_len`` words, the best
-unfinished one is returned.
+unfinished one is returned. Neither ever emits ``<pad>``, ``<start>`` or ``<unk>`` (their probability is
+set to 0 and the rest renormalised).
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ class Caption:
     finished: bool              # True if <end> was emitted
 
 
+def word_log_probs(model: Captioner, logits: torch.Tensor) -> torch.Tensor:
+    """Word log-probabilities without the ids a caption must not contain."""
+    c = model.config
+    banned = [i for i in (c.pad_id, c.start_id, c.unk_id) if 0 <= i < logits.shape[-1]]
+    logits = logits.clone()
+    logits[:, banned] = float("-inf")
+    return torch.log_softmax(logits, dim=-1)
+
+
 @torch.no_grad()
 def greedy(model: Captioner, inputs: torch.Tensor, max_len: int | None = None) -> list[Caption]:
     """Arg-max decoding of a batch: inputs (B, L, C) features or (B, 3, S, S) images."""
@@ -37,7 +47,7 @@ def greedy(model: Captioner, inputs: torch.Tensor, max_len: int | None = None) -
     ids, alphas, betas, logps = [], [], [], []
     for _ in range(max_len + 1):  # max_len words, then one more step that may emit <end>
         logits, h, c, alpha, beta = model.step(a, projected, word, h, c)
-        logp = torch.log_softmax(logits, dim=-1)
+        logp = word_log_probs(model, logits)
         word = logp.argmax(dim=-1)
         ids.append(word)
         alphas.append(alpha)
@@ -77,7 +87,7 @@ def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: 
     for step in range(max_len + 1):
         n = len(words)
         logits, h, c, alpha, beta = model.step(a.expand(n, -1, -1), projected.expand(n, -1, -1), words, h, c)
-        candidates = (scores[:, None] + torch.log_softmax(logits, dim=-1)).view(-1)  # (n * V,)
+        candidates = (scores[:, None] + word_log_probs(model, logits)).view(-1)  # (n * V,)
         top_scores, top_index = candidates.topk(k)
         parents = torch.div(top_index, vocab, rounding_mode="floor")  # back-pointers: integer division
         next_words = top_index % vocab

@@ -86,10 +86,12 @@ class SmallCNNConfig:
     image_size: int = 112
     channels: tuple[int, ...] = (32, 64, 128)  # one stride-2 stage each: grid = image_size / 2**len
     out_channels: int = 128
+    dilations: tuple[int, ...] = (1,)          # 3x3 convs on the grid: each widens the receptive field by
+                                               # 2 * dilation cells (() = a 1x1 conv: a cell sees 15 px)
 
 
 class SmallCNN(nn.Module):
-    """Conv(3x3, stride 2) + BN + ReLU stages, then a 3x3 conv that mixes neighbours without
+    """Conv(3x3, stride 2) + BN + ReLU stages, then (dilated) 3x3 convs that mix neighbouring cells without
     shrinking the grid. Trained from scratch with the captioner. (B, 3, S, S) -> (B, C, S/2^k, S/2^k).
 
     Two coordinate channels (x and y in [-1, 1], "CoordConv") are appended to the image, so every
@@ -106,7 +108,12 @@ class SmallCNN(nn.Module):
             layers += [nn.Conv2d(previous, width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(width),
                        nn.ReLU(inplace=True)]
             previous = width
-        layers += [nn.Conv2d(previous, config.out_channels, 3, padding=1), nn.ReLU(inplace=True)]
+        for dilation in config.dilations:
+            layers += [nn.Conv2d(previous, config.out_channels, 3, padding=dilation, dilation=dilation),
+                       nn.ReLU(inplace=True)]
+            previous = config.out_channels
+        if not config.dilations:  # keep the receptive field local: a 1x1 conv (per-cell MLP) instead
+            layers += [nn.Conv2d(previous, config.out_channels, 1), nn.ReLU(inplace=True)]
         self.net = nn.Sequential(*layers)
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
