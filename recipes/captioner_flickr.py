@@ -15,8 +15,8 @@ DATA = "captions"
 PRESETS = {
     "tiny": {
         "data": {"limit": 16, "min_count": 1},
-        "model": {"embed_dim": 16, "hidden_dim": 32, "attention_dim": 16, "dropout": 0.0},
-        "train": {"max_steps": 20, "batch_size": 8, "lr": 3e-3, "eval_every": 10, "log_every": 5, "save_every": 10,
+        "model": {"embed_dim": 16, "hidden_dim": 32, "attention_dim": 16, "dropout": 0.0, "doubly_stochastic": 0.1},
+        "train": {"max_steps": 40, "batch_size": 8, "lr": 3e-3, "eval_every": 20, "log_every": 5, "save_every": 20,
                   "eval_batches": 2},
     },
     "cpu": {

@@ -37,6 +37,18 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _feature_cache(tmp_path_factory):
+    """Cached image features go to a per-session folder, never into the user's ~/.cache."""
+    previous = os.environ.get("SIGHTSOUND_CACHE")
+    os.environ["SIGHTSOUND_CACHE"] = str(tmp_path_factory.mktemp("sightsound-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SIGHTSOUND_CACHE", None)
+    else:
+        os.environ["SIGHTSOUND_CACHE"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

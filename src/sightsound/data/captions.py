@@ -159,3 +159,11 @@ def build(root: Path, config: Config):
                              "grid": config.image_size // 32}
     train.artifacts = {"vocab.json": vocab.to_json()}
     return train, val, collate
+
+
+def write_synthetic(root: Path, n: int = 24, seed: int = 11) -> Path:
+    """A tiny caption folder in the flickr8k-1k layout (``root/flickr8k-1k``: images/ + captions.txt), drawn
+    from the shapes world: the same code path as the real photos, for tests."""
+    from sightsound.data.synthetic import write_shapes
+
+    return write_shapes(Path(root) / Config.subdir, n, seed, size=64)

@@ -210,3 +210,8 @@ def build(root, config: Config):
     train.model_overrides = {"vocab_size": len(vocab), "encoder": "small_cnn", "image_size": config.image_size}
     train.artifacts = {"vocab.json": vocab.to_json()}
     return train, val, collate
+
+
+def write_synthetic(root) -> None:
+    """Nothing to write: the shapes recipe generates its scenes (kept for the recipe-test protocol)."""
+    return None
