@@ -7,6 +7,7 @@ Data:     DATA/flickr8k-1k/images + captions.txt; fixed split: photos sorted by 
 Time:     see README (cpu preset, 2-core development machine, after the features are cached).
 Metric:   teacher-forced val/ce here; BLEU/METEOR/ROUGE-L/CIDEr with `sightsound eval caption --beam 3`.
 GPU:      --preset paper: the authors' Flickr sizes on full Flickr8k/30k (Karpathy JSON: data.captions_file).
+          Add --set data.fine_tune_blocks=2 to fine-tune EfficientNet-Lite0's last blocks with the captioner.
 """
 
 MODEL = "captioner"

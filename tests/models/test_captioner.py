@@ -149,3 +149,28 @@ def test_tiny_flickr_recipe_lowers_the_loss(tmp_path):
     losses = _losses(run)
     assert losses[-1] < 0.8 * losses[0]
     assert len(list((tmp_path / "cache" / "efficientnet-lite0-448").glob("*.safetensors"))) == 20 + 16  # + flips
+
+
+@pytest.mark.slow
+def test_fine_tuning_efficientnet_trains_only_its_last_blocks(tmp_path):
+    """encoder="efficientnet_lite0" with fine_tune_blocks: the last blocks, the head and the decoder learn;
+    the rest of the pretrained encoder (and its batch-norm statistics) do not move."""
+    pytest.importorskip("efficientnet_lite_pytorch")
+    from sightsound.data.synthetic import write_shapes
+
+    write_shapes(tmp_path / "photos", 10, seed=6, size=64)
+    run = tmp_path / "run"
+    resolved = recipes.resolve(ROOT / "recipes" / "captioner_flickr.py", "tiny",
+                               ["data.subdir='photos'", "data.val_every=5", "data.image_size=64",
+                                "data.fine_tune_blocks=2", "train.max_steps=4", "train.eval_every=4"])
+    recipes.run(resolved, str(tmp_path), run, progress=False)
+    from sightsound.pretrained import load_pretrained
+
+    model = load_pretrained(run)
+    assert model.config.encoder == "efficientnet_lite0" and model.config.grid == 2
+    fresh = Captioner(model.config)
+    moved = {n for n, p in model.state_dict().items() if p.is_floating_point()
+             and not torch.equal(p, fresh.state_dict()[n]) and n.startswith("cnn.")}
+    last = {f"blocks.{len(model.cnn.blocks) - 2}", f"blocks.{len(model.cnn.blocks) - 1}", "head.0", "head.1"}
+    assert moved and all(any(n.startswith(f"cnn.{k}.") for k in last) for n in moved), sorted(moved)[:5]
+    assert not any("running_mean" in n for n in moved)

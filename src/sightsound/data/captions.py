@@ -92,8 +92,9 @@ class CaptionPairs(Dataset):
     features (N, L, C) or uint8 images (N, S, S, 3)); ``flipped`` the mirrored images' inputs, chosen with
     probability 1/2 per item when given (training only)."""
 
-    def __init__(self, inputs: torch.Tensor, pairs: list[tuple[int, list[int]]], flipped: torch.Tensor | None = None):
-        self.inputs, self.pairs, self.flipped = inputs, pairs, flipped
+    def __init__(self, inputs: torch.Tensor, pairs: list[tuple[int, list[int]]], flipped: torch.Tensor | None = None,
+                 mirror: bool = False):
+        self.inputs, self.pairs, self.flipped, self.mirror = inputs, pairs, flipped, mirror  # mirror: uint8 images
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -103,7 +104,10 @@ class CaptionPairs(Dataset):
         source = self.inputs
         if self.flipped is not None and torch.rand(()) < 0.5:
             source = self.flipped
-        return source[index], torch.tensor(ids, dtype=torch.long)
+        item = source[index]
+        if self.mirror and torch.rand(()) < 0.5:
+            item = item.flip(1)  # (S, S, 3): the width axis
+        return item, torch.tensor(ids, dtype=torch.long)
 
 
 def image_tensor(batch: torch.Tensor) -> torch.Tensor:
@@ -136,6 +140,8 @@ class Config:
     image_size: int = 448             # EfficientNet-Lite0 input: 14 x 14 grid
     flip: bool = True                 # add mirrored photos' features to training
     cache_dir: str | None = None      # feature cache (default ~/.cache/sightsound/features)
+    fine_tune_blocks: int = 0         # > 0: train on the photos themselves (448 px, uint8 in memory) and fine-tune
+                                      # EfficientNet-Lite0's last n blocks with the captioner (GPU work)
     limit: int | None = None          # at most this many training photos (quick runs)
 
 
@@ -149,6 +155,8 @@ def build(root: Path, config: Config):
     if not train_names or not val_names:
         raise UserInputError(f"{images.parent}: the split left no training or no validation photos")
     vocab = Vocabulary.build([tokenize(c) for n in train_names for c in captions[n]], config.min_count)
+    if config.fine_tune_blocks > 0:
+        return _build_on_pixels(images, captions, train_names, val_names, vocab, config)
     cache = FeatureCache(EfficientNetLite0Encoder(config.image_size), config.cache_dir)
     train_x = cache.get([images / n for n in train_names])
     flipped = cache.get([images / n for n in train_names], flip=True) if config.flip else None
@@ -157,6 +165,30 @@ def build(root: Path, config: Config):
     val = CaptionPairs(val_x, pairs_for(val_names, captions, vocab, config.max_words))
     train.model_overrides = {"vocab_size": len(vocab), "encoder": "features", "encoder_channels": train_x.shape[-1],
                              "grid": config.image_size // 32}
+    train.artifacts = {"vocab.json": vocab.to_json()}
+    return train, val, collate
+
+
+def _build_on_pixels(images: Path, captions, train_names, val_names, vocab: Vocabulary, config: Config):
+    """Photos resized to the encoder's square input, kept as uint8 (fine-tuning the encoder)."""
+    from tqdm import tqdm
+
+    from sightsound.vision.encoders import resize_square
+    from sightsound.vision.io import load_image
+
+    def pixels(names):
+        out = torch.empty(len(names), config.image_size, config.image_size, 3, dtype=torch.uint8)
+        for i, name in enumerate(tqdm(names, desc="photos", unit="img", leave=False)):
+            image = resize_square(load_image(images / name, max_side=2 * config.image_size), config.image_size)
+            out[i] = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0)
+        return out
+
+    train = CaptionPairs(pixels(train_names), pairs_for(train_names, captions, vocab, config.max_words),
+                         mirror=config.flip)
+    val = CaptionPairs(pixels(val_names), pairs_for(val_names, captions, vocab, config.max_words))
+    train.model_overrides = {"vocab_size": len(vocab), "encoder": "efficientnet_lite0", "encoder_channels": 1280,
+                             "grid": config.image_size // 32, "image_size": config.image_size,
+                             "fine_tune_blocks": config.fine_tune_blocks}
     train.artifacts = {"vocab.json": vocab.to_json()}
     return train, val, collate
 

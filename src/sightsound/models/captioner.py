@@ -13,8 +13,10 @@ regulariser summed over locations (popular reimplementations average it over loc
 normalised here by the number of predicted words of the batch.
 
 ``encoder="features"``: the batch holds precomputed (B, L, C) annotation vectors (a frozen pretrained CNN,
-cached on disk); ``encoder="small_cnn"``: the batch holds (B, 3, S, S) images and a SmallCNN is trained
-with the captioner. Decoding (greedy and beam search, both with per-word attention maps) is in
+cached on disk); ``encoder="small_cnn"``: the batch holds (B, 3, S, S) images in [-1, 1] and a SmallCNN is
+trained with the captioner; ``encoder="efficientnet_lite0"``: images in [-1, 1] through the pretrained
+EfficientNet-Lite0, whose last ``fine_tune_blocks`` blocks (and head) are trained with the captioner (its
+batch-norm statistics stay frozen). Decoding (greedy and beam search, both with per-word attention maps) is in
 ``captioner_search.py``.
 """
 
@@ -33,7 +35,8 @@ from sightsound.vision.encoders import SmallCNN, SmallCNNConfig
 @dataclass(frozen=True)
 class CaptionerConfig:
     vocab_size: int = 1000
-    encoder: str = "features"           # "features" (precomputed annotation vectors) or "small_cnn"
+    encoder: str = "features"           # "features" (precomputed annotation vectors), "small_cnn", "efficientnet_lite0"
+    fine_tune_blocks: int = 0           # efficientnet_lite0: train its last n MBConv blocks and its head
     encoder_channels: int = 1280        # C of the annotation vectors (EfficientNet-Lite0: 1280)
     grid: int = 14                      # G: the decoder attends over G*G locations
     image_size: int = 112               # small_cnn input size; grid = image_size / 2**len(cnn_channels)
@@ -65,8 +68,8 @@ class CaptionerConfig:
         return cls(embed_dim=512, hidden_dim=1800, attention_dim=512)  # Flickr8k/30k sizes of the authors' code
 
     def __post_init__(self):
-        if self.encoder not in ("features", "small_cnn"):
-            raise ValueError(f"encoder must be 'features' or 'small_cnn', not {self.encoder!r}")
+        if self.encoder not in ("features", "small_cnn", "efficientnet_lite0"):
+            raise ValueError(f"encoder must be 'features', 'small_cnn' or 'efficientnet_lite0', not {self.encoder!r}")
         if self.encoder == "small_cnn" and self.image_size // 2 ** len(self.cnn_channels) != self.grid:
             raise ValueError(f"small_cnn: image_size {self.image_size} / 2**{len(self.cnn_channels)} != grid "
                              f"{self.grid}")
@@ -76,8 +79,13 @@ class Captioner(nn.Module):
     def __init__(self, config: CaptionerConfig):
         super().__init__()
         self.config = c = config
-        self.cnn = (SmallCNN(SmallCNNConfig(c.image_size, c.cnn_channels, c.encoder_channels, c.cnn_dilations))
-                    if c.encoder == "small_cnn" else None)
+        self.cnn = None
+        if c.encoder == "small_cnn":
+            self.cnn = SmallCNN(SmallCNNConfig(c.image_size, c.cnn_channels, c.encoder_channels, c.cnn_dilations))
+        elif c.encoder == "efficientnet_lite0":
+            from sightsound.vision.encoders import EfficientNetLite0Encoder
+
+            self.cnn = EfficientNetLite0Encoder(c.grid * 32, c.fine_tune_blocks)
         self.init_h = nn.Linear(c.encoder_channels, c.hidden_dim)
         self.init_c = nn.Linear(c.encoder_channels, c.hidden_dim)
         self.attention = SoftAttention(c.encoder_channels, c.hidden_dim, c.attention_dim)
@@ -90,12 +98,20 @@ class Captioner(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
         self.feature_dropout = nn.Dropout(c.feature_dropout)
 
+    def train(self, mode: bool = True) -> "Captioner":
+        super().train(mode)
+        if self.config.encoder == "efficientnet_lite0":
+            self.cnn.eval()  # pretrained batch-norm statistics are kept (small batches would spoil them)
+        return self
+
     # -- encoder side --------------------------------------------------------------------------------
     def annotations(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, L, C) annotation vectors from precomputed features (B, L, C) or images (B, 3, S, S)."""
         if self.cnn is not None:
             if inputs.dim() != 4:
-                raise ValueError(f"small_cnn captioner expects (B, 3, S, S) images, got {tuple(inputs.shape)}")
+                raise ValueError(f"{self.config.encoder} captioner expects (B, 3, S, S) images, got {tuple(inputs.shape)}")
+            if self.config.encoder == "efficientnet_lite0":
+                inputs = ((inputs + 1.0) * 127.5 - 127.0) / 128.0  # [-1, 1] -> EfficientNet-Lite's (255 x - 127) / 128
             return self.cnn(inputs).flatten(2).transpose(1, 2)  # (B, C, G, G) -> (B, G*G, C)
         if inputs.dim() != 3 or inputs.shape[-1] != self.config.encoder_channels:
             raise ValueError(f"expected (B, L, {self.config.encoder_channels}) features, got {tuple(inputs.shape)}")

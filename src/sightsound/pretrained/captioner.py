@@ -21,6 +21,7 @@ from sightsound.errors import UserInputError
 from sightsound.models.captioner import Captioner
 from sightsound.models.captioner_search import decode
 from sightsound.text.captions import Vocabulary
+from sightsound.vision.encoders import resize_square
 from sightsound.vision.io import load_image
 
 
@@ -76,7 +77,7 @@ class ImageCaptioner:
 
     @property
     def image_size(self) -> int:
-        return self.encoder.image_size if self.encoder is not None else self.model.config.image_size
+        return self.encoder.image_size if self.encoder is not None else self.model.cnn.image_size
 
     @torch.no_grad()
     def inputs_for(self, images: list[torch.Tensor]) -> torch.Tensor:
@@ -84,7 +85,7 @@ class ImageCaptioner:
         if self.encoder is not None:
             batch = torch.stack([self.encoder.preprocess(im) for im in images])
             return self.encoder(batch).flatten(2).transpose(1, 2)  # (B, C, G, G) -> (B, L, C)
-        return torch.stack([self.model.cnn.preprocess(im) for im in images])
+        return torch.stack([resize_square(im, self.image_size) * 2.0 - 1.0 for im in images])  # [-1, 1] pixels
 
     def _results(self, names: list[str], inputs: torch.Tensor, beam: int) -> list[CaptionResult]:
         g = self.grid
