@@ -125,3 +125,13 @@ def test_shipped_char_lm_validation_loss(real_data):
     text = (real_data / "tinyshakespeare" / "input.txt").read_text()
     loss, count = language_model_loss(gpt, vocab.encode(text[int(len(text) * 0.9):]))
     assert count > 100_000 and loss <= 1.88
+
+
+def test_sampling_frequencies_match_the_distribution():
+    """The inverse-CDF sampler draws each token with its softmax probability (and never a masked one)."""
+    logits = torch.tensor([[0.0, 1.0, 2.0, -1.0, float("-inf")]]).repeat(20000, 1)
+    draws = sample_next(logits, generator=torch.Generator().manual_seed(0)).flatten()
+    freq = torch.bincount(draws, minlength=5).double() / len(draws)
+    expected = torch.softmax(logits[0].double(), -1)
+    assert freq[4] == 0
+    assert (freq - expected).abs().max() < 0.01  # 20,000 draws: sd <= 0.0035

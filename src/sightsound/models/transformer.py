@@ -212,9 +212,11 @@ class GPT(nn.Module):
         out = []
         for block in self.blocks:
             attn, mlp = block.attn, block.mlp
-            out.append((block.ln1.weight, block.ln1.bias, block.ln1.eps, attn.qkv.weight, attn.qkv.bias,
-                        attn.proj.weight, attn.proj.bias, block.ln2.weight, block.ln2.bias, block.ln2.eps,
-                        mlp.fc.weight, mlp.fc.bias, mlp.proj.weight, mlp.proj.bias))
+            # weights transposed once to (in, out): addmm on a single row is cheaper than linear's (out, in)
+            out.append((block.ln1.weight, block.ln1.bias, block.ln1.eps, attn.qkv.weight.t().contiguous(),
+                        attn.qkv.bias, attn.proj.weight.t().contiguous(), attn.proj.bias, block.ln2.weight,
+                        block.ln2.bias, block.ln2.eps, mlp.fc.weight.t().contiguous(), mlp.fc.bias,
+                        mlp.proj.weight.t().contiguous(), mlp.proj.bias))
         return out
 
     def _decode_step(self, token: torch.Tensor, caches: list[KVCache], weights: list[tuple] | None = None) -> torch.Tensor:
@@ -227,20 +229,23 @@ class GPT(nn.Module):
         pos = caches[0].length
         pos_emb = self.pos_emb.weight[pos] if c.position == "learned" else self.pos_table[pos]
         x = F_nn.embedding(token, self.tok_emb.weight) + pos_emb  # (B, 1, D)
+        def dense(v, w_t, b):  # (B, 1, in) @ (in, out) + b -> (B, 1, out)
+            return (torch.addmm(b, v.view(B, -1), w_t) if b is not None else v.view(B, -1) @ w_t).view(B, 1, -1)
+
         for (ln1_w, ln1_b, ln1_eps, qkv_w, qkv_b, proj_w, proj_b, ln2_w, ln2_b, ln2_eps, fc_w, fc_b, mp_w, mp_b), cache \
                 in zip(weights or self._decode_weights(), caches):
             h = F_nn.layer_norm(x, (D,), ln1_w, ln1_b, ln1_eps) if c.pre_ln else x
-            qkv = F_nn.linear(h, qkv_w, qkv_b).view(B, 3, H, 1, D // H)  # (B, 1, 3D) -> (B, 3, H, 1, Dh)
+            qkv = dense(h, qkv_w, qkv_b).view(B, 3, H, 1, D // H)  # (B, 1, 3D) -> (B, 3, H, 1, Dh)
             keys, values = cache.append(qkv[:, 1], qkv[:, 2])  # (B, H, S, Dh)
             a = F_nn.scaled_dot_product_attention(qkv[:, 0], keys, values)  # (B, H, 1, Dh)
-            a = F_nn.linear(a.view(B, 1, D), proj_w, proj_b)
+            a = dense(a, proj_w, proj_b)
             if c.pre_ln:
                 x = x + a
                 h = F_nn.layer_norm(x, (D,), ln2_w, ln2_b, ln2_eps)
-                x = x + F_nn.linear(F_nn.gelu(F_nn.linear(h, fc_w, fc_b)), mp_w, mp_b)
+                x = x + dense(F_nn.gelu(dense(h, fc_w, fc_b)), mp_w, mp_b)
             else:
                 x = F_nn.layer_norm(x + a, (D,), ln1_w, ln1_b, ln1_eps)
-                m = F_nn.linear(F_nn.gelu(F_nn.linear(x, fc_w, fc_b)), mp_w, mp_b)
+                m = dense(F_nn.gelu(dense(x, fc_w, fc_b)), mp_w, mp_b)
                 x = F_nn.layer_norm(x + m, (D,), ln2_w, ln2_b, ln2_eps)
         x = self.ln_f(x)
         return F_nn.linear(x, self.lm_head.weight)[:, -1]  # (B, V)
@@ -262,8 +267,11 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
         remove = cumulative - torch.softmax(sorted_logits, dim=-1) >= top_p  # keep the token that crosses top_p
         sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
         logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
-    probs = torch.softmax(logits, dim=-1)
-    return torch.multinomial(probs, 1, generator=generator)
+    # inverse-CDF sampling: one uniform per row against the cumulative distribution (exact, and about 10x
+    # cheaper than torch.multinomial for one draw; a measurable share of a cached decode step)
+    cdf = torch.softmax(logits.float(), dim=-1).cumsum(dim=-1)  # (B, V)
+    u = torch.rand(cdf.shape[0], 1, generator=generator, device=cdf.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[-1] - 1)  # (B, 1)
 
 
 @dataclass(frozen=True)
