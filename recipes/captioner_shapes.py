@@ -14,7 +14,7 @@ DATA = "shapes"
 
 _MODEL = {"encoder": "small_cnn", "image_size": 112, "cnn_channels": (32, 64, 128), "cnn_dilations": (1,), "grid": 14,
           "encoder_channels": 128, "embed_dim": 128, "hidden_dim": 256, "attention_dim": 128, "dropout": 0.1,
-          "feature_dropout": 0.0, "doubly_stochastic": 0.1, "max_len": 20}
+          "feature_dropout": 0.0, "doubly_stochastic": 0.0, "max_len": 20}
 
 PRESETS = {
     "tiny": {
