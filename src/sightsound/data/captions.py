@@ -126,8 +126,9 @@ def collate(items):
     return inputs, captions
 
 
-def pairs_for(names: list[str], captions: dict[str, list[str]], vocab: Vocabulary, max_words: int):
-    return [(i, vocab.encode(tokenize(c), max_words)) for i, name in enumerate(names) for c in captions[name]]
+def pairs_for(captions_per_image: list[list[str]], vocab: Vocabulary, max_words: int):
+    """(image index, caption ids) for every caption of every image, in order."""
+    return [(i, vocab.encode(tokenize(c), max_words)) for i, caps in enumerate(captions_per_image) for c in caps]
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,8 @@ def build(root: Path, config: Config):
     train_x = cache.get([images / n for n in train_names])
     flipped = cache.get([images / n for n in train_names], flip=True) if config.flip else None
     val_x = cache.get([images / n for n in val_names])
-    train = CaptionPairs(train_x, pairs_for(train_names, captions, vocab, config.max_words), flipped)
-    val = CaptionPairs(val_x, pairs_for(val_names, captions, vocab, config.max_words))
+    train = CaptionPairs(train_x, pairs_for([captions[n] for n in train_names], vocab, config.max_words), flipped)
+    val = CaptionPairs(val_x, pairs_for([captions[n] for n in val_names], vocab, config.max_words))
     train.model_overrides = {"vocab_size": len(vocab), "encoder": "features", "encoder_channels": train_x.shape[-1],
                              "grid": config.image_size // 32}
     train.artifacts = {"vocab.json": vocab.to_json()}
@@ -183,9 +184,9 @@ def _build_on_pixels(images: Path, captions, train_names, val_names, vocab: Voca
             out[i] = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0)
         return out
 
-    train = CaptionPairs(pixels(train_names), pairs_for(train_names, captions, vocab, config.max_words),
+    train = CaptionPairs(pixels(train_names), pairs_for([captions[n] for n in train_names], vocab, config.max_words),
                          mirror=config.flip)
-    val = CaptionPairs(pixels(val_names), pairs_for(val_names, captions, vocab, config.max_words))
+    val = CaptionPairs(pixels(val_names), pairs_for([captions[n] for n in val_names], vocab, config.max_words))
     train.model_overrides = {"vocab_size": len(vocab), "encoder": "efficientnet_lite0", "encoder_channels": 1280,
                              "grid": config.image_size // 32, "image_size": config.image_size,
                              "fine_tune_blocks": config.fine_tune_blocks}

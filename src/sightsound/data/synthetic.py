@@ -193,7 +193,7 @@ def build(root, config: Config):
     """(train, val, collate): uint8 images + caption ids. ``root`` is unused (the world is generated)."""
     import torch
 
-    from sightsound.data.captions import CaptionPairs, collate
+    from sightsound.data.captions import CaptionPairs, collate, pairs_for
     from sightsound.text.captions import Vocabulary, tokenize
 
     sets = []
@@ -201,12 +201,8 @@ def build(root, config: Config):
         images, _, _, captions = make_scenes(n, seed, config.image_size)
         sets.append((torch.from_numpy(np.stack(images)), captions))
     vocab = Vocabulary.build([tokenize(c) for caps in sets[0][1] for c in caps], min_count=1)
-
-    def pairs(captions):
-        return [(i, vocab.encode(tokenize(c), config.max_words)) for i, caps in enumerate(captions) for c in caps]
-
-    train = CaptionPairs(sets[0][0], pairs(sets[0][1]))
-    val = CaptionPairs(sets[1][0], pairs(sets[1][1]))
+    train = CaptionPairs(sets[0][0], pairs_for(sets[0][1], vocab, config.max_words))
+    val = CaptionPairs(sets[1][0], pairs_for(sets[1][1], vocab, config.max_words))
     train.model_overrides = {"vocab_size": len(vocab), "encoder": "small_cnn", "image_size": config.image_size}
     train.artifacts = {"vocab.json": vocab.to_json()}
     return train, val, collate

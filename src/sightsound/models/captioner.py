@@ -160,11 +160,11 @@ class Captioner(nn.Module):
         for batch in batches:
             logits, alphas, _ = self(batch[0], batch[1])
             targets = batch[1][:, 1:]
-            mask = targets != 0
-            ce = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-            totals["ce_sum"] += float((ce * mask).sum())
-            totals["reg_sum"] += float(doubly_stochastic_penalty(alphas, mask).sum())
-            totals["words"] += int(mask.sum())
+            losses = caption_losses(logits, alphas, targets, self.config.doubly_stochastic)
+            words = int((targets != 0).sum())
+            totals["ce_sum"] += float(losses["ce"]) * words  # back from means to sums over the whole set
+            totals["reg_sum"] += float(losses["attention_reg"]) * len(targets)
+            totals["words"] += words
             totals["captions"] += len(targets)
         ce = totals["ce_sum"] / max(totals["words"], 1)
         return {"loss": (totals["ce_sum"] + self.config.doubly_stochastic * totals["reg_sum"]) / max(totals["words"], 1),
