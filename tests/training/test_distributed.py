@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 from sightsound.data.fsdd import write_synthetic
+from sightsound.training import distributed
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON = ["recipes/fsdd_digits.py", "--preset", "tiny", "--set", "train.max_steps=8", "--set", "train.batch_size=16",
@@ -36,3 +37,13 @@ def test_two_process_ddp_equals_single_process(tmp_path):
         torch.testing.assert_close(b[name], a[name], rtol=0, atol=1e-6)
     # only rank 0 wrote the log and the checkpoints
     assert (tmp_path / "ddp" / "metrics.jsonl").read_text().count('"step": 8,') >= 1
+
+
+def test_plain_cuda_device_gets_this_process_index(monkeypatch):
+    """`--device cuda` (no index) must name a GPU: torch.cuda.set_device rejects a bare "cuda" (seen on an H200)."""
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "set_device", lambda dev: chosen.append(dev))
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    env = distributed.setup("cuda")
+    assert env.device == torch.device("cuda", 1) and chosen == [torch.device("cuda", 1)]
+    assert distributed.setup("cuda:0").device == torch.device("cuda", 0)
