@@ -1,6 +1,6 @@
 """Transformer speed: training ms/iteration at the char-LM `cpu` preset (explicit vs SDPA attention;
 the recipe's untied output layer, and tied for comparison)
-and generation tokens/s with and without the KV cache (block 64 and 512), 1 and 2 threads.
+and generation tokens/s with and without the KV cache (block 64 and 512; the cached step in numba and in torch), 1 and 2 threads.
 
     .venv/bin/python benchmarks/transformer.py --out benchmarks/results/transformer.json
 """
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F_nn
 
 from sightsound.models.transformer import GPT, GPTConfig
+from sightsound.models.transformer_decode import numba_available
 from sightsound.training import TrainConfig
 from sightsound.training.optim import build_optimizer
 
@@ -55,16 +56,16 @@ def _explicit(attn):
     return forward
 
 
-def generation_tokens_per_s(block: int, use_cache: bool, n_tokens: int, repeats: int = 5) -> float:
+def generation_tokens_per_s(block: int, use_cache: bool, n_tokens: int, repeats: int = 5, backend: str = "auto") -> float:
     """Median over ``repeats`` generations of ``n_tokens`` tokens from a one-token prompt."""
     torch.manual_seed(0)
     model = GPT(GPTConfig(block_size=block, n_layer=4, n_head=4, n_embd=128)).eval()
     prompt = torch.zeros(1, 1, dtype=torch.long)
-    model.generate(prompt, 8, use_cache=use_cache)
+    model.generate(prompt, 8, use_cache=use_cache, backend=backend)  # warm-up (and numba compilation)
     rates = []
     for r in range(repeats):
         started = time.perf_counter()
-        model.generate(prompt, n_tokens, use_cache=use_cache, generator=torch.Generator().manual_seed(r))
+        model.generate(prompt, n_tokens, use_cache=use_cache, generator=torch.Generator().manual_seed(r), backend=backend)
         rates.append(n_tokens / (time.perf_counter() - started))
     return statistics.median(rates)
 
@@ -83,12 +84,16 @@ def main() -> int:
             print(f"train {key}: {results['train_ms_per_iter'][key]:.1f} ms/iter", flush=True)
         for block in (64, 512):
             n = block - 1  # fill the context once: every token within the block
-            cached = generation_tokens_per_s(block, True, n)
+            cached = generation_tokens_per_s(block, True, n, backend="numba" if numba_available() else "torch")
+            cached_torch = generation_tokens_per_s(block, True, n, backend="torch")
             plain = generation_tokens_per_s(block, False, n)
             key = f"block{block}/threads{threads}"
-            results["generation_tokens_per_s"][key] = {"kv_cache": cached, "recompute": plain, "speedup": cached / plain}
-            print(f"generate {key}: cache {cached:.0f} tok/s, recompute {plain:.0f} tok/s, {cached / plain:.1f}x",
-                  flush=True)
+            results["generation_tokens_per_s"][key] = {
+                "kv_cache": cached, "kv_cache_torch_step": cached_torch, "recompute": plain,
+                "speedup": cached / plain, "speedup_torch_step": cached_torch / plain,
+                "cached_step": "numba" if numba_available() else "torch"}
+            print(f"generate {key}: cache {cached:.0f} tok/s (torch step {cached_torch:.0f}), recompute {plain:.0f} "
+                  f"tok/s, {cached / plain:.1f}x ({cached_torch / plain:.1f}x)", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

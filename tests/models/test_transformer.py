@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from sightsound.attention.layers import KVCache
+from sightsound.errors import ParameterError
+from sightsound.models import transformer_decode
 from sightsound.models.transformer import GPT, GPTConfig, sample_next
+
+needs_numba = pytest.mark.skipif(not transformer_decode.numba_available(), reason="numba is not installed")
 
 
 def model(**kw) -> GPT:
@@ -26,11 +31,12 @@ def test_incremental_equals_parallel_over_500_steps(variant):
     assert (torch.cat(steps, 1) - full).abs().max() <= 1e-5
 
 
+@pytest.mark.parametrize("backend", ["torch", pytest.param("numba", marks=needs_numba)])
 @pytest.mark.parametrize("variant", [dict(), dict(pre_ln=False), dict(position="sinusoidal", tie_weights=False)])
-def test_cached_and_uncached_generation_agree_beyond_the_block(variant):
+def test_cached_and_uncached_generation_agree_beyond_the_block(variant, backend):
     gpt = model(block_size=16, **variant)
     prompt = torch.randint(0, 50, (2, 5), generator=torch.Generator().manual_seed(2))
-    a = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3))
+    a = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3), backend=backend)
     b = gpt.generate(prompt, 40, temperature=0.8, top_k=10, generator=torch.Generator().manual_seed(3), use_cache=False)
     assert a.shape == (2, 45) and torch.equal(a, b)
     # recomputation semantics: greedy continuation equals argmax of the last block_size tokens
@@ -40,6 +46,36 @@ def test_cached_and_uncached_generation_agree_beyond_the_block(variant):
         with torch.no_grad():
             expected = gpt(window)[0][:, -1].argmax(-1)
         assert torch.equal(greedy[:, t], expected)
+
+
+@needs_numba
+@pytest.mark.parametrize("variant", [dict(), dict(pre_ln=False, bias=False), dict(position="sinusoidal", tie_weights=False),
+                                     dict(dtype=torch.float64)])
+def test_compiled_decode_step_equals_the_torch_step(variant):
+    """The numba step (whole cached step in one compiled call) == GPT._decode_step <= 1e-5, caches included."""
+    dtype = variant.pop("dtype", torch.float32)
+    gpt = model(block_size=32, **variant).to(dtype)
+    c = gpt.config
+    idx = torch.randint(0, 50, (3, 7), generator=torch.Generator().manual_seed(4))
+
+    def prefix():
+        caches = [KVCache(3, c.n_head, c.n_embd // c.n_head, 8, gpt.tok_emb.weight) for _ in range(c.n_layer)]
+        return gpt(idx, caches)[2]  # capacity 8: the next steps make the buffers grow
+
+    with torch.inference_mode():
+        ours, theirs, packed = prefix(), prefix(), transformer_decode.pack(gpt)
+        for t in range(5):
+            token = torch.randint(0, 50, (3, 1), generator=torch.Generator().manual_seed(10 + t))
+            a = transformer_decode.decode_step(gpt, token, ours, packed)
+            b = gpt._decode_step(token, theirs)
+            assert a.dtype == dtype and (a - b).abs().max() <= 1e-5
+        assert [x.length for x in ours] == [12] * c.n_layer
+        assert all((x.k - y.k).abs().max() <= 1e-5 and (x.v - y.v).abs().max() <= 1e-5 for x, y in zip(ours, theirs))
+
+
+def test_generation_backend_is_checked():
+    with pytest.raises(ParameterError, match="unknown backend"):
+        model().generate(torch.zeros(1, 1, dtype=torch.long), 2, backend="fast")
 
 
 def test_sampling_controls():

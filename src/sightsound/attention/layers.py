@@ -28,9 +28,9 @@ class KVCache:
     def v(self) -> torch.Tensor:
         return self._v[:, :, : self.length]
 
-    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Add (B, H, L, Dh) keys and values; returns all keys and values so far."""
-        end = self.length + k.shape[-2]
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` more positions (the buffers double when full)."""
+        end = self.length + n
         if end > self._k.shape[-2]:
             grow = max(end, 2 * self._k.shape[-2])
             for name in ("_k", "_v"):
@@ -38,6 +38,11 @@ class KVCache:
                 new = old.new_empty(*old.shape[:2], grow, old.shape[-1])
                 new[:, :, : self.length] = old[:, :, : self.length]
                 setattr(self, name, new)
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add (B, H, L, Dh) keys and values; returns all keys and values so far."""
+        end = self.length + k.shape[-2]
+        self.reserve(k.shape[-2])
         self._k[:, :, self.length : end] = k
         self._v[:, :, self.length : end] = v
         self.length = end

@@ -19,6 +19,7 @@ from torch import nn
 
 from sightsound.attention.layers import KVCache, MultiHeadAttention
 from sightsound.errors import ParameterError
+from sightsound.models import transformer_decode as decode
 
 
 @dataclass(frozen=True)
@@ -174,13 +175,16 @@ class GPT(nn.Module):
 
     @torch.inference_mode()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, generator: torch.Generator | None = None, use_cache: bool = True):
+                 top_p: float | None = None, generator: torch.Generator | None = None, use_cache: bool = True,
+                 backend: str = "auto"):
         """Sample ``max_new_tokens`` tokens after ``idx`` (B, L0). Returns (B, L0 + max_new_tokens).
 
         With the cache, each new token costs one position's worth of work. The context is the last
         ``block_size`` tokens, as when recomputing: once the sequence is longer than the block, the
         window slides and its positions shift, so the window is re-encoded (cached keys would carry
         the old positions) — the same semantics as recomputation, with or without the cache.
+        ``backend`` runs the cached steps: "torch" (:meth:`_decode_step`), "numba" (one compiled call per
+        step, ``models/transformer_decode.py``; CPU) or "auto" (numba on the CPU when installed).
         """
         if temperature < 0:
             raise ParameterError(f"temperature must be >= 0, got {temperature}")
@@ -188,7 +192,8 @@ class GPT(nn.Module):
         caches = None
         logits = None
         c = self.config
-        weights = self._decode_weights() if use_cache else None
+        compiled = use_cache and self._compiled_decode(backend, idx)
+        weights = (decode.pack(self) if compiled else self._decode_weights()) if use_cache else None
         for _ in range(max_new_tokens):
             if not use_cache or caches is None or idx.shape[1] > block:
                 window = idx[:, -block:]
@@ -204,8 +209,23 @@ class GPT(nn.Module):
                 if idx.shape[1] > block:
                     caches = None
                     continue
-                logits = self._decode_step(next_token, caches, weights)
+                logits = (decode.decode_step(self, next_token, caches, weights) if compiled
+                          else self._decode_step(next_token, caches, weights))
         return idx
+
+    def _compiled_decode(self, backend: str, idx: torch.Tensor) -> bool:
+        """Whether the cached steps run in numba (see ``generate``)."""
+        if backend not in ("auto", "numba", "torch"):
+            raise ParameterError(f"unknown backend {backend!r}; choose auto, numba or torch")
+        dtype = self.tok_emb.weight.dtype
+        possible = idx.device.type == "cpu" and dtype in (torch.float32, torch.float64)
+        if backend == "numba":
+            if not possible:
+                raise ParameterError("backend='numba' runs float32/float64 models on the CPU; use backend='torch'")
+            if not decode.numba_available():
+                raise ParameterError("backend='numba' needs numba and scipy (pip install sightsound[fast])")
+            return True
+        return backend == "auto" and possible and decode.numba_available()
 
     def _decode_weights(self) -> list[tuple]:
         """Per block, the tensors the decode step uses (looked up once per generation, not per token)."""
