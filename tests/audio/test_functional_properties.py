@@ -64,6 +64,24 @@ def test_gradcheck_melspectrogram_float64():
     assert torch.autograd.gradcheck(fn, (y,), eps=1e-6, atol=1e-6)
 
 
+def test_mel_basis_can_be_learnt_and_edited_in_place():
+    """The banded fast path (prepared once per filterbank) must see in-place edits and pass gradients to a
+    learnable filterbank."""
+    y = speechlike(4000).double()
+    basis = F.mel_filterbank(16000, 512, 40, dtype=torch.float64)
+    power = F.stft(y, 512, 160, 400, "hamming").abs() ** 2
+
+    def mel(b):
+        return F.melspectrogram(y, 16000, 512, 160, 400, "hamming", mel_basis=b)
+
+    torch.testing.assert_close(mel(basis), basis @ power, rtol=1e-10, atol=1e-12)
+    basis[3] *= 2.0  # in place: the prepared bands must not be reused
+    torch.testing.assert_close(mel(basis), basis @ power, rtol=1e-10, atol=1e-12)
+    learnt = basis.clone().requires_grad_(True)
+    mel(learnt).sum().backward()
+    torch.testing.assert_close(learnt.grad, power.sum(-1).expand_as(learnt), rtol=1e-10, atol=1e-10)
+
+
 def test_gradcheck_istft_float64():
     D = F.stft(speechlike(600), 64, 16).detach().requires_grad_(True)
     assert torch.autograd.gradcheck(lambda d: F.istft(d, 16, n_fft=64), (D,), eps=1e-6, atol=1e-6)
@@ -239,3 +257,14 @@ def test_pghi_after_32_iterations_beats_librosa_fast_griffin_lim_on_speech():
 def test_pghi_rejects_non_gaussian_like_window():
     with pytest.raises(ParameterError, match="Gaussian-like"):
         F.phase_gradient_heap_integration(torch.rand(129, 10), 64, 256, "rectangular")
+
+
+def test_filterbanks_built_per_call_are_never_confused():
+    """melspectrogram without a basis builds one per call: a new one at a freed one's address must not reuse
+    the bands prepared for the old one."""
+    y = speechlike(4000)
+    for sr, fmax in ((16000, 8000.0), (16000, 4000.0), (22050, None), (16000, 8000.0), (16000, 3000.0)):
+        basis = F.mel_filterbank(sr, 512, 40, fmax=fmax, dtype=torch.float64)
+        expected = basis @ (F.stft(y, 512, 160, 400, "hamming").abs() ** 2)
+        torch.testing.assert_close(F.melspectrogram(y, sr, 512, 160, 400, "hamming", n_mels=40, fmax=fmax), expected,
+                                   rtol=1e-4, atol=1e-6)

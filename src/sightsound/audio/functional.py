@@ -309,20 +309,24 @@ def _blocked_spectra(
     out = y.new_empty(*y.shape[:-1], n_frames, n_out, dtype=dtype)
     step = _frames_per_block(y[..., 0].numel(), n_fft)
     grad = y.requires_grad or fft_window.requires_grad
-    # outside autograd, two buffers serve every block: a fresh 2 MiB temporary per block costs page faults
-    windowed = None if grad else y.new_empty(*y.shape[:-1], min(step, n_frames), n_fft)
-    spectra = None if grad else y.new_empty(*y.shape[:-1], min(step, n_frames), n_fft // 2 + 1, dtype=(
-        torch.complex128 if y.dtype == torch.float64 else torch.complex64))
+    # outside autograd one buffer takes every block's windowed frames: a fresh 2 MiB temporary per block
+    # costs page faults (a buffer for the spectra too did not help: rfft with out= copies)
+    # (its zero margins, where a window shorter than n_fft is padded, are written once: only the support
+    # [a, z) is multiplied)
+    support = torch.nonzero(fft_window).flatten() if not grad else None
+    a, z = (int(support[0]), int(support[-1]) + 1) if support is not None and len(support) else (0, n_fft)
+    windowed = None if grad else y.new_zeros(*y.shape[:-1], min(step, n_frames), n_fft)
     for first, frames in _frame_pieces(y, n_fft, hop_length, pad, pad_mode):  # frames (..., n, n_fft)
         for s in range(0, frames.shape[-2], step):
             block = frames[..., s : s + step, :]
+            b = block.shape[-2]
             if grad:
-                X = torch.fft.rfft(block * fft_window, dim=-1)  # (..., b, F)
+                w = block * fft_window
             else:
-                b = block.shape[-2]
-                X = torch.fft.rfft(torch.mul(block, fft_window, out=windowed[..., :b, :]), dim=-1,
-                                   out=spectra[..., :b, :])
-            target = out[..., first + s : first + s + X.shape[-2], :]
+                w = windowed[..., :b, :]
+                torch.mul(block[..., a:z], fft_window[a:z], out=w[..., a:z])
+            X = torch.fft.rfft(w, dim=-1)  # (..., b, F)
+            target = out[..., first + s : first + s + b, :]
             if reduce is None:
                 target.copy_(X)
             elif target.is_contiguous() and not X.requires_grad:
@@ -358,14 +362,13 @@ def _spectrogram_tf(
         return _blocked_spectra(y.to(dtype), fft_window, hop_length, magnitude_power, n_fft // 2 + 1, pad, pad_mode)
     if mel_basis.shape[-1] != n_fft // 2 + 1:
         raise ParameterError(f"mel_basis has {mel_basis.shape[-1]} frequency bins, the spectrogram {n_fft // 2 + 1}")
-    basis_t = mel_basis.to(dtype=dtype, device=y.device).transpose(0, 1)  # (F, M)
-    # bins outside every filter (above fmax, below fmin) contribute nothing: skip their power
-    used = torch.nonzero(basis_t.abs().sum(dim=1) > 0).flatten()
-    lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
-    basis_t = basis_t[lo:hi].contiguous()  # (F_used, M)
-    bands = _mel_bands(basis_t) if power == 2.0 else None
+    lo, hi, basis_t, bands = _mel_projection(mel_basis, dtype, y.device)
+    bands = bands if power == 2.0 else None
 
     def project(X: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+        if basis_t.requires_grad:  # a filterbank being learnt: no out= (it would cut the graph)
+            projected = torch.matmul(magnitude_power(X[..., lo:hi]), basis_t)
+            return projected if out is None else out.copy_(projected)
         if bands is None or out is None:  # autograd, or another power: |X|^p @ basis
             return torch.matmul(magnitude_power(X[..., lo:hi]), basis_t, out=out)
         # X is this block's temporary: square its real view in place, then each band of filters reads only
@@ -376,6 +379,28 @@ def _spectrogram_tf(
         return out
 
     return _blocked_spectra(y.to(dtype), fft_window, hop_length, project, mel_basis.shape[0], pad, pad_mode)
+
+
+_PROJECTIONS: dict[tuple, tuple] = {}  # a few recently used filterbanks, prepared for _spectrogram_tf
+
+
+def _mel_projection(mel_basis: torch.Tensor, dtype: torch.dtype, device: torch.device):
+    """(lo, hi, basis_t (F_used, M), bands or None) for a filterbank (M, F): bins outside every filter
+    (above fmax, below fmin) are dropped, and the banded products prepared (``_mel_bands``). Remembered
+    per filterbank tensor (its storage and in-place version), as a transform calls with the same one."""
+    if mel_basis.requires_grad:  # learnt: every weight gets its gradient, zeros included
+        return 0, mel_basis.shape[-1], mel_basis.to(dtype=dtype, device=device).transpose(0, 1), None
+    key = (mel_basis.data_ptr(), mel_basis._version, tuple(mel_basis.shape), mel_basis.dtype, dtype, str(device))
+    if key not in _PROJECTIONS:
+        basis_t = mel_basis.detach().to(dtype=dtype, device=device).transpose(0, 1)  # (F, M)
+        used = torch.nonzero(basis_t.abs().sum(dim=1) > 0).flatten()
+        lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
+        basis_t = basis_t[lo:hi].contiguous()  # (F_used, M)
+        if len(_PROJECTIONS) >= 8:
+            _PROJECTIONS.pop(next(iter(_PROJECTIONS)))
+        # the entry keeps mel_basis alive, so its memory (the key) cannot be reused by another tensor
+        _PROJECTIONS[key] = (lo, hi, basis_t, _mel_bands(basis_t), mel_basis)
+    return _PROJECTIONS[key][:4]
 
 
 def _mel_bands(basis_t: torch.Tensor, max_bands: int = 6) -> list[tuple[int, int, int, int, torch.Tensor]] | None:
