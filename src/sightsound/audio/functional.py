@@ -309,10 +309,10 @@ def _blocked_spectra(
     out = y.new_empty(*y.shape[:-1], n_frames, n_out, dtype=dtype)
     step = _frames_per_block(y[..., 0].numel(), n_fft)
     grad = y.requires_grad or fft_window.requires_grad
-    # outside autograd one buffer takes every block's windowed frames: a fresh 2 MiB temporary per block
-    # costs page faults (a buffer for the spectra too did not help: rfft with out= copies)
-    # (its zero margins, where a window shorter than n_fft is padded, are written once: only the support
-    # [a, z) is multiplied)
+    # Outside autograd one buffer takes every block's windowed frames (a fresh 2 MiB temporary per block
+    # costs page faults; a buffer for the spectra too did not help: rfft with out= copies). Its zero
+    # margins, where a window shorter than n_fft is padded, are written once: only the support [a, z) is
+    # multiplied.
     support = torch.nonzero(fft_window).flatten() if not grad else None
     a, z = (int(support[0]), int(support[-1]) + 1) if support is not None and len(support) else (0, n_fft)
     windowed = None if grad else y.new_zeros(*y.shape[:-1], min(step, n_frames), n_fft)
@@ -391,16 +391,18 @@ def _mel_projection(mel_basis: torch.Tensor, dtype: torch.dtype, device: torch.d
     if mel_basis.requires_grad:  # learnt: every weight gets its gradient, zeros included
         return 0, mel_basis.shape[-1], mel_basis.to(dtype=dtype, device=device).transpose(0, 1), None
     key = (mel_basis.data_ptr(), mel_basis._version, tuple(mel_basis.shape), mel_basis.dtype, dtype, str(device))
-    if key not in _PROJECTIONS:
+    entry = _PROJECTIONS.get(key)
+    if entry is None:
         basis_t = mel_basis.detach().to(dtype=dtype, device=device).transpose(0, 1)  # (F, M)
         used = torch.nonzero(basis_t.abs().sum(dim=1) > 0).flatten()
         lo, hi = (int(used[0]), int(used[-1]) + 1) if len(used) else (0, 1)
         basis_t = basis_t[lo:hi].contiguous()  # (F_used, M)
-        if len(_PROJECTIONS) >= 8:
-            _PROJECTIONS.pop(next(iter(_PROJECTIONS)))
         # the entry keeps mel_basis alive, so its memory (the key) cannot be reused by another tensor
-        _PROJECTIONS[key] = (lo, hi, basis_t, _mel_bands(basis_t), mel_basis)
-    return _PROJECTIONS[key][:4]
+        entry = (lo, hi, basis_t, _mel_bands(basis_t), mel_basis)
+        while len(_PROJECTIONS) >= 8:
+            _PROJECTIONS.pop(next(iter(_PROJECTIONS)), None)
+        _PROJECTIONS[key] = entry
+    return entry[:4]
 
 
 def _mel_bands(basis_t: torch.Tensor, max_bands: int = 6) -> list[tuple[int, int, int, int, torch.Tensor]] | None:
