@@ -49,6 +49,9 @@ def main() -> int:
                 peak = int(a.argmax())
                 rows.append((inside, others, 1 - inside - others, float(covers[obj][peak]), float(a.max()),
                              len(objects[r.image])))
+    if not rows:
+        print(f"{args.model}: no generated word names an object of its scene; nothing to score", file=sys.stderr)
+        return 1
     table = np.array(rows)
     report = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "model": args.model, "images": len(names),
               "scored_words": len(rows), "threads": torch.get_num_threads(),

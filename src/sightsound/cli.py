@@ -413,7 +413,9 @@ def cmd_shapes(args) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UserInputError(f"{out}: exists and is not empty; pass --force to write into it")
-    write_shapes(out, args.images, args.seed, args.size)
+    if not 0.25 <= args.object_scale <= 1.6:
+        raise UserInputError(f"--object-scale must lie in [0.25, 1.6], got {args.object_scale}")
+    write_shapes(out, args.images, args.seed, args.size, args.object_scale)
     print(f"wrote {args.images} scenes to {out} (images/, captions.txt, objects.json, masks.npz)")
     return 0
 
@@ -537,6 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=positive_int, default=500)
     p.add_argument("--seed", type=int, default=2, help="training uses seeds 0 (train) and 1 (val); 2+ are held out")
     p.add_argument("--size", type=positive_int, default=112)
+    p.add_argument("--object-scale", type=float, default=1.0,
+                   help="radii multiplier: 1.0 = the shipped model's world (objects ~5.5%% of the image), 1.4 ~ 10%%")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_shapes)
 

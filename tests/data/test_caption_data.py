@@ -99,3 +99,18 @@ def test_relations_follow_the_larger_offset():
     assert captions_for([left, ShapeObject("square", "blue", "large", 30, 100, 16)], rng)[0] == \
         "a small red circle above a large blue square"
     assert object_mask(left, 112)[50, 20] and not object_mask(left, 112)[50, 40]
+
+
+def test_object_scale_grows_objects_and_is_checked(tmp_path):
+    from sightsound.cli import main
+
+    def mean_area(scale):
+        _, _, masks, _ = make_scenes(40, seed=5, object_scale=scale)
+        return float(np.mean([m.mean() for scene in masks for m in scene]))
+
+    assert np.array_equal(make_scenes(3, seed=5)[0][0], make_scenes(3, seed=5, object_scale=1.0)[0][0])
+    assert mean_area(1.4) > 1.4 * mean_area(1.0)
+    with pytest.raises(ValueError, match="object_scale"):
+        make_scenes(1, seed=0, object_scale=3.0)
+    assert main(["shapes", "--out", str(tmp_path / "big"), "--images", "2", "--object-scale", "9"]) == 2
+    assert not (tmp_path / "big").exists()

@@ -118,9 +118,12 @@ def captions_for(objects: list[ShapeObject], rng: np.random.Generator, n: int = 
     return [canonical] + [variants[i] for i in chosen]
 
 
-def render_scene(rng: np.random.Generator, size: int = 112, max_objects: int = 3):
-    """(image (size, size, 3) uint8, objects, masks (n, size, size) bool)."""
-    scale = size / 112.0
+def render_scene(rng: np.random.Generator, size: int = 112, max_objects: int = 3, object_scale: float = 1.0):
+    """(image (size, size, 3) uint8, objects, masks (n, size, size) bool). ``object_scale`` multiplies the
+    radii (1.0: an object covers 5-6 % of the image on average; 1.4: about 10 %)."""
+    if not 0.25 <= object_scale <= 1.6:
+        raise ValueError(f"object_scale must lie in [0.25, 1.6] (three objects must fit), got {object_scale}")
+    scale = size / 112.0 * object_scale
     n = int(rng.integers(1, max_objects + 1))
     objects: list[ShapeObject] = []
     while len(objects) < n:
@@ -142,12 +145,12 @@ def render_scene(rng: np.random.Generator, size: int = 112, max_objects: int = 3
     return np.clip(image, 0, 255).round().astype(np.uint8), objects, masks
 
 
-def make_scenes(n: int, seed: int, size: int = 112):
+def make_scenes(n: int, seed: int, size: int = 112, object_scale: float = 1.0):
     """n scenes: lists of images (uint8), objects, masks and 5 captions each."""
     rng = np.random.default_rng(seed)
     images, objects, masks, captions = [], [], [], []
     for _ in range(n):
-        image, objs, mask = render_scene(rng, size)
+        image, objs, mask = render_scene(rng, size, object_scale=object_scale)
         images.append(image)
         objects.append(objs)
         masks.append(mask)
@@ -155,13 +158,13 @@ def make_scenes(n: int, seed: int, size: int = 112):
     return images, objects, masks, captions
 
 
-def write_shapes(folder: str | Path, n: int, seed: int, size: int = 112) -> Path:
+def write_shapes(folder: str | Path, n: int, seed: int, size: int = 112, object_scale: float = 1.0) -> Path:
     """Write n scenes in the captioning folder layout (see the module docstring)."""
     from PIL import Image
 
     folder = Path(folder)
     (folder / "images").mkdir(parents=True, exist_ok=True)
-    images, objects, masks, captions = make_scenes(n, seed, size)
+    images, objects, masks, captions = make_scenes(n, seed, size, object_scale)
     names = [f"shape_{seed}_{i:05d}.png" for i in range(n)]
     for name, image in zip(names, images):
         Image.fromarray(image).save(folder / "images" / name)
@@ -187,6 +190,7 @@ class Config:
     seed: int = 0              # training scenes use seed, validation seed + 1 (held-out scenes: write_shapes, seed 2)
     image_size: int = 112
     max_words: int = 20
+    object_scale: float = 1.0  # radii multiplier (render_scene); held-out folders: `sightsound shapes --object-scale`
 
 
 def build(root, config: Config):
@@ -198,7 +202,7 @@ def build(root, config: Config):
 
     sets = []
     for n, seed in ((config.n_train, config.seed), (config.n_val, config.seed + 1)):
-        images, _, _, captions = make_scenes(n, seed, config.image_size)
+        images, _, _, captions = make_scenes(n, seed, config.image_size, config.object_scale)
         sets.append((torch.from_numpy(np.stack(images)), captions))
     vocab = Vocabulary.build([tokenize(c) for caps in sets[0][1] for c in caps], min_count=1)
     train = CaptionPairs(sets[0][0], pairs_for(sets[0][1], vocab, config.max_words))
