@@ -116,3 +116,22 @@ def test_config_and_input_errors():
     ids, lengths, mel = batch()
     with pytest.raises(ParameterError, match="multiple"):
         model(ids, lengths, mel[..., :-1])
+
+
+def test_init_from_another_reduction_factor():
+    """train.init_from a model with r = 2 into r = 1: every weight but the frame projection is copied, whose
+    first frame block carries over (so the r = 1 model predicts what the r = 2 one put first)."""
+    r2, r1 = make(reduction=2), make(reduction=1)
+    state = r2.state_dict()
+    r1.init_from_state(state)
+    M = r1.config.n_mels
+    assert torch.equal(r1.frame_proj.weight, state["frame_proj.weight"][:M])
+    assert all(torch.equal(v, state[k]) for k, v in r1.state_dict().items() if not k.startswith("frame_proj"))
+    ids, lengths, mel = batch(r=2)
+    first = r2(ids, lengths, mel)[0][:, :, 0]  # the first frame: both see the same zero "go" frame
+    assert torch.allclose(r1(ids, lengths, mel)[0][:, :, 0], first, atol=1e-6)
+    r3 = make(reduction=3)
+    r3.init_from_state(state)  # blocks 0, 1, 1
+    assert torch.equal(r3.frame_proj.bias[2 * M:], state["frame_proj.bias"][M:])
+    with pytest.raises(ParameterError, match="mels"):
+        r1.init_from_state({**state, "frame_proj.weight": state["frame_proj.weight"][:-1]})

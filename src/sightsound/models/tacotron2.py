@@ -262,6 +262,23 @@ class Tacotron2(nn.Module):
             n += len(batch[0])
         return {k: v / max(1, n) for k, v in sums.items()}
 
+    def init_from_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Load trained weights (``train.init_from``), also from a model with another reduction factor: only
+        the frame projection depends on r; its rows come in r blocks of n_mels (frame j of the step), and
+        block j of the new projection starts from the old block min(j, r_old - 1), so the first frame after
+        the fed-back one keeps its predictor."""
+        state = dict(state)
+        weight, bias = state["frame_proj.weight"], state["frame_proj.bias"]
+        M, r = self.config.n_mels, self.config.reduction
+        if weight.shape[0] % M:
+            raise ParameterError(f"init_from: a frame projection of {weight.shape[0]} rows does not fit {M} mels")
+        r_old = weight.shape[0] // M
+        if r_old != r:
+            blocks = [min(j, r_old - 1) for j in range(r)]
+            state["frame_proj.weight"] = torch.cat([weight[b * M:(b + 1) * M] for b in blocks])
+            state["frame_proj.bias"] = torch.cat([bias[b * M:(b + 1) * M] for b in blocks])
+        self.load_state_dict(state)
+
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
     def infer(self, symbols: torch.Tensor, lengths: torch.Tensor | None = None, *, max_steps: int | None = None,
