@@ -11,6 +11,7 @@ import torch
 from sightsound.audio import io
 from sightsound.cli import main
 from sightsound.data import grid
+from sightsound.errors import ParameterError
 from sightsound.pretrained.vocoder import Vocoder
 from sightsound.training import recipes
 from tests.conftest import ROOT, SPEECH_FILE
@@ -39,6 +40,11 @@ def test_vocoder_api_shapes(trained):
     batch = wavenet(torch.stack([mel, mel]), torch.tensor([mel.shape[-1], 10]), seed=3)
     assert batch.shape == (2, mel.shape[-1] * 200) and torch.all(batch[1, 2000:] == 0)
     assert torch.equal(wavenet(mel, seed=3), wavenet(mel, seed=3))
+    cold = Vocoder.from_pretrained(run, temperature=0.5)
+    assert cold.temperature == 0.5 and wavenet.temperature == 1.0
+    assert not torch.equal(cold(mel, seed=3), wavenet(mel, seed=3))  # the same noise, a sharper distribution
+    with pytest.raises(ParameterError, match="temperature"):
+        Vocoder.from_pretrained(run, temperature=0.0)
 
 
 def test_vocode_cli(trained, tmp_path, capsys):
@@ -52,7 +58,7 @@ def test_vocode_cli(trained, tmp_path, capsys):
         assert sr == 16000 and len(y) == len(source) and report["real_time_factor"] > 0
 
 
-@pytest.mark.parametrize("case", ["missing", "exists", "not_audio", "not_a_wavenet", "silent"])
+@pytest.mark.parametrize("case", ["missing", "exists", "not_audio", "not_a_wavenet", "silent", "temperature"])
 def test_vocode_bad_input(case, trained, tmp_path, capsys):
     _, run = trained
     source, out, extra = str(SPEECH_FILE), tmp_path / "out.wav", ["--model", str(run)]
@@ -68,9 +74,15 @@ def test_vocode_bad_input(case, trained, tmp_path, capsys):
     elif case == "silent":
         source = str(tmp_path / "silent.wav")
         io.save(source, torch.zeros(8000), 16000)
-    assert main(["vocode", source, "-o", str(out), *extra]) == 2
+    elif case == "temperature":
+        extra += ["--temperature", "0"]
+    try:
+        code = main(["vocode", source, "-o", str(out), *extra])
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    assert code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("sightsound: error:") and "\n" not in err
+    assert err.startswith(("sightsound: error:", "sightsound vocode: error:")) and "\n" not in err
     if case == "exists":
         assert out.read_bytes() == b"keep me"
 
@@ -80,10 +92,11 @@ def test_eval_vocoder_cli(trained, tmp_path, capsys):
     root, run = trained
     out_dir = tmp_path / "audio"
     code = main(["eval", "vocoder", "--model", str(run), "--data", str(root / "grid-s1"), "--limit", "3",
-                 "--iterations", "4", "--json", "--out-dir", str(out_dir)])
+                 "--iterations", "4", "--temperature", "0.8", "--json", "--out-dir", str(out_dir)])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["clips"] == 3 and set(report["systems"]) == {"original", "griffinlim", "wavenet"}
+    assert report["temperature"] == 0.8
     for system in ("griffinlim", "wavenet"):
         entry = report["systems"][system]
         assert entry["mcd_db"] > 0 and entry["lsd_db"] > 0 and 0 < entry["spectral_convergence"]

@@ -43,6 +43,7 @@ def _bounded(kind, minimum, what: str):
 positive_int = _bounded(int, 1, "a positive integer")
 non_negative_int = _bounded(int, 0, "an integer >= 0")
 non_negative_float = _bounded(float, 0.0, "a number >= 0")
+temperature_float = _bounded(float, 0.01, "a temperature >= 0.01")
 
 
 def check_output(path: Path, inputs: list[Path], force: bool, suffixes: tuple[str, ...]) -> Path:
@@ -265,7 +266,7 @@ def cmd_vocode(args) -> int:
     if args.vocoder == GRIFFIN_LIM:
         vocoder = Vocoder.from_pretrained(GRIFFIN_LIM, n_iter=args.iterations)
     else:
-        vocoder = Vocoder.from_pretrained(args.model)
+        vocoder = Vocoder.from_pretrained(args.model, temperature=args.temperature)
     y = _load_checked(source, vocoder.sample_rate)
     mel = vocoder.analyse(y)
     start = time.perf_counter()
@@ -284,7 +285,7 @@ def cmd_vocode(args) -> int:
 def cmd_eval_vocoder(args) -> int:
     from sightsound.pretrained.vocoder import Vocoder, evaluate_vocoder
 
-    vocoder = Vocoder.from_pretrained(args.model)
+    vocoder = Vocoder.from_pretrained(args.model, temperature=args.temperature)
     out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_vocoder(vocoder, args.data, clips=args.clips, limit=args.limit, seed=args.seed,
                               gl_iterations=args.iterations, out_dir=out_dir, progress=not args.json)
@@ -490,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="all clips of the folder, or the fixed validation split (every 18th clip)")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many clips")
     q.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations of the baseline")
+    q.add_argument("--temperature", type=temperature_float,
+                   help="WaveNet sampling temperature (default: the vocoder's, 1.0)")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--out-dir", help="also write every synthesised clip here")
     q.add_argument("--force", action="store_true")
@@ -563,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocoder", choices=["wavenet", "griffinlim"], default="wavenet")
     p.add_argument("--model", default="wavenet-grid", help="shipped WaveNet name or run folder (--vocoder wavenet)")
     p.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--temperature", type=temperature_float,
+                   help="WaveNet sampling temperature (default: the vocoder's, 1.0)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (WaveNet) or initial phase seed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--force", action="store_true")

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from sightsound.errors import ParameterError
-from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, focus_rate, guided_attention_weights,
-                                         tacotron2_losses)
+from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, attention_entropy, focus_rate,
+                                         guided_attention_weights, tacotron2_losses)
 from sightsound.text import symbols as S
 
 
@@ -107,6 +107,21 @@ def test_losses_by_hand():
     assert torch.allclose(W, torch.tensor([[0.0, expected], [expected, 0.0]]))
     a = torch.tensor([[[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]])
     assert focus_rate(a, torch.tensor([4]), 2) == pytest.approx((0.9 + 0.8) / 2)  # 2 valid steps of r = 2
+    assert losses["entropy"] == pytest.approx(torch.log(torch.tensor(3.0)).item())  # uniform over 3 symbols
+
+
+def test_attention_entropy_by_hand_and_in_the_loss():
+    a = torch.tensor([[[1.0, 0.0], [0.5, 0.5], [0.3, 0.7]]])  # the third step is padding
+    assert attention_entropy(a, torch.tensor([2])) == pytest.approx(0.5 * torch.log(torch.tensor(2.0)).item())
+    ids, lengths, mel = batch()
+    plain = make()
+    sharp = make(attention_entropy_weight=0.5)
+    sharp.load_state_dict(plain.state_dict())
+    (total0, m0), (total1, m1) = plain.loss((ids, lengths, mel, torch.tensor([24, 20]))), \
+        sharp.loss((ids, lengths, mel, torch.tensor([24, 20])))
+    assert m0["entropy"] > 0 and total1.item() == pytest.approx(total0.item() + 0.5 * m0["entropy"], rel=1e-5)
+    with pytest.raises(ParameterError, match="entropy"):
+        Tacotron2Config(attention_entropy_weight=-1.0)
 
 
 def test_config_and_input_errors():

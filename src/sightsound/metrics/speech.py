@@ -132,7 +132,8 @@ def words_grammar(words: list[str]) -> str:
 class Recognizer:
     """pocketsphinx with a restricted vocabulary. ``Recognizer(slots=GRID_GRAMMAR)`` or
     ``Recognizer(words=[...])``; ``recognizer(wave, sample_rate) -> "bin blue at f two now"``.
-    Words missing from its pronouncing dictionary are dropped from the grammar (``missing`` lists them)."""
+    Words missing from its pronouncing dictionary are dropped from the grammar (``missing`` lists them).
+    Each call is independent of the calls before it."""
 
     SAMPLE_RATE = 16000
 
@@ -167,6 +168,10 @@ class Recognizer:
         if sample_rate != self.SAMPLE_RATE:
             wave = AF.resample(wave, sample_rate, self.SAMPLE_RATE)
         pcm = np.clip(wave.detach().cpu().to(torch.float64).numpy() * 32767.0, -32768, 32767).astype(np.int16)
+        # every utterance starts from fresh front-end statistics: pocketsphinx's noise removal otherwise
+        # carries its noise estimate over from the previous call, so a hypothesis (and every WER) would
+        # depend on what was recognised before it
+        self.decoder.reinit_feat()
         self.decoder.start_utt()
         self.decoder.process_raw(pcm.tobytes(), full_utt=True)
         self.decoder.end_utt()

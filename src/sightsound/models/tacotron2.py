@@ -13,7 +13,8 @@ location-sensitive attention; a vocoder (WaveNet or Griffin-Lim) makes the wavef
 Training and inference share ``_step``; training feeds the true previous frame (teacher forcing),
 inference its own output. Losses: MSE before and after the postnet, stop-token BCE with a positive-class
 weight, and optionally the guided-attention loss (Tachibana et al. 2017) that pushes alignments near
-the diagonal. Axis legend: B batch, L symbols, T mel frames, K decoder steps (T / r), M mel bands.
+the diagonal and an entropy penalty on each step's attention (``attention_entropy_weight``) that makes
+them sharper. Axis legend: B batch, L symbols, T mel frames, K decoder steps (T / r), M mel bands.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Tacotron2Config:
     gate_pos_weight: float = 5.0
     guided_attention_sigma: float = 0.4
     guided_attention_weight: float = 0.0   # > 0 in the small-data presets
+    attention_entropy_weight: float = 0.0  # > 0: penalise the entropy of each step's attention (sharper alignments)
     gate_threshold: float = 0.5
     max_decoder_steps: int = 1000
     eos_patience: int = 3             # attention-based stop: steps with the peak on the end symbol
@@ -69,6 +71,8 @@ class Tacotron2Config:
             raise ParameterError(f"reduction must be >= 1, got {self.reduction}")
         if not 0 <= self.zoneout < 1:
             raise ParameterError(f"zoneout must be in [0, 1), got {self.zoneout}")
+        if self.attention_entropy_weight < 0:
+            raise ParameterError(f"attention_entropy_weight must be >= 0, got {self.attention_entropy_weight}")
 
     @classmethod
     def tiny(cls) -> "Tacotron2Config":
@@ -245,7 +249,9 @@ class Tacotron2(nn.Module):
         symbols, lengths, mel, mel_lengths = batch
         before, after, gates, alignments = self(symbols, lengths, mel)
         losses = tacotron2_losses(self.config, mel, mel_lengths, lengths, before, after, gates, alignments)
-        total = losses["mel"] + losses["postnet"] + losses["gate"] + self.config.guided_attention_weight * losses["guided"]
+        c = self.config
+        total = (losses["mel"] + losses["postnet"] + losses["gate"] + c.guided_attention_weight * losses["guided"]
+                 + c.attention_entropy_weight * losses["entropy"])
         metrics = {k: float(v.detach()) for k, v in losses.items()}
         metrics["focus_rate"] = focus_rate(alignments, mel_lengths, self.config.reduction)
         return total, metrics
@@ -354,7 +360,18 @@ def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, befor
     # the expected penalty under each step's attention, averaged over the valid decoder steps: summing over
     # symbols (not averaging) keeps the pull towards the diagonal from shrinking with the sentence length
     guided = (alignments * W).sum() / step_lengths.sum().clamp_min(1)
-    return {"mel": mel_loss, "postnet": post_loss, "gate": gate_loss, "guided": guided}
+    return {"mel": mel_loss, "postnet": post_loss, "gate": gate_loss, "guided": guided,
+            "entropy": attention_entropy(alignments, step_lengths)}
+
+
+def attention_entropy(alignments: torch.Tensor, step_lengths: torch.Tensor) -> torch.Tensor:
+    """Mean entropy (nats) of the attention distribution over each item's valid decoder steps:
+    H_k = -sum_l alpha_kl log alpha_kl. alignments (B, K, L), step_lengths (B,) -> scalar. Zero for a
+    one-hot alignment; log L for a uniform one. Padded symbols carry zero weight and add nothing."""
+    K = alignments.shape[1]
+    steps = torch.arange(K, device=alignments.device)[None] < step_lengths[:, None]  # (B, K)
+    H = -(alignments * torch.log(alignments.clamp_min(1e-12))).sum(-1)  # (B, K)
+    return (H * steps).sum() / steps.sum().clamp_min(1)
 
 
 def focus_rate(alignments: torch.Tensor, frame_lengths: torch.Tensor, reduction: int) -> float:

@@ -17,21 +17,27 @@ from sightsound.audio.presets import AudioPreset, get_preset
 from sightsound.errors import ParameterError, UserInputError
 
 GRIFFIN_LIM = "griffinlim"
+DEFAULT_TEMPERATURE = 1.0   # WaveNet sampling temperature
 
 
 class Vocoder:
     """A callable ``(log-mel (M, T) or (B, M, T), lengths=None) -> waveform``. ``kind`` is "wavenet" or
     "griffinlim"; ``preset`` is the mel analysis it expects (``sample_rate``, ``hop_length``)."""
 
-    def __init__(self, kind: str, preset: AudioPreset, model=None, n_iter: int = 32, name: str = ""):
+    def __init__(self, kind: str, preset: AudioPreset, model=None, n_iter: int = 32, name: str = "",
+                 temperature: float = DEFAULT_TEMPERATURE):
         if kind not in ("wavenet", GRIFFIN_LIM):
             raise ParameterError(f"unknown vocoder kind {kind!r}")
+        if not temperature > 0:
+            raise ParameterError(f"temperature must be > 0, got {temperature}")
         self.kind, self.preset, self.model, self.n_iter, self.name = kind, preset, model, n_iter, name or kind
+        self.temperature = temperature
 
     @classmethod
     def from_pretrained(cls, name: str | os.PathLike = "wavenet-grid", *, preset: str = "tts16k",
-                        n_iter: int = 32) -> "Vocoder":
-        """A shipped WaveNet by name, a WaveNet run folder, or "griffinlim" (with the ``preset`` analysis)."""
+                        n_iter: int = 32, temperature: float | None = None) -> "Vocoder":
+        """A shipped WaveNet by name, a WaveNet run folder, or "griffinlim" (with the ``preset`` analysis).
+        ``temperature`` divides the WaveNet's logits before sampling (None: ``DEFAULT_TEMPERATURE``)."""
         if str(name) == GRIFFIN_LIM:
             return cls(GRIFFIN_LIM, get_preset(preset), n_iter=n_iter)
         from sightsound.models.wavenet import WaveNet
@@ -40,7 +46,8 @@ class Vocoder:
         model = load_pretrained(name)
         if not isinstance(model, WaveNet):
             raise UserInputError(f"{name}: not a WaveNet vocoder (it is a {type(model).__name__})")
-        return cls("wavenet", get_preset(model.config.audio_preset), model=model, name=str(name))
+        return cls("wavenet", get_preset(model.config.audio_preset), model=model, name=str(name),
+                   temperature=DEFAULT_TEMPERATURE if temperature is None else temperature)
 
     @property
     def sample_rate(self) -> int:
@@ -68,11 +75,13 @@ class Vocoder:
                 keep = torch.arange(wave.shape[-1])[None] < torch.as_tensor(lengths)[:, None] * self.preset.hop_length
                 wave = wave * keep
         else:
-            wave = self.model.generate(batch, lengths, generator=generator, progress=progress, backend=backend)
+            wave = self.model.generate(batch, lengths, generator=generator, temperature=self.temperature,
+                                       progress=progress, backend=backend)
         return wave[0] if single else wave
 
     def __repr__(self) -> str:
-        return f"Vocoder({self.kind}, {self.name}, {self.preset.name})"
+        extra = f", temperature={self.temperature}" if self.kind != GRIFFIN_LIM else ""
+        return f"Vocoder({self.kind}, {self.name}, {self.preset.name}{extra})"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -151,6 +160,8 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     bar.close()
     report = {"data": str(root), "clips": len(names), "split": clips, "audio_seconds": round(audio_seconds, 2),
               "vocoder": vocoder.name, "griffinlim_iterations": gl_iterations, "systems": {}}
+    if vocoder.kind != GRIFFIN_LIM:
+        report["temperature"] = vocoder.temperature
     for system, r in results.items():
         entry = {"wer": round(word_error_rate(references, r["hyps"]), 4)}
         if r["mcd"]:
