@@ -4,6 +4,7 @@ and the tiny recipes' losses going down."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -58,6 +59,11 @@ def test_regulariser_on_a_hand_computed_example():
     expected = (words * torch.log(torch.tensor(5.0)) + 2.0 * (0.625 + 1.38)) / words
     torch.testing.assert_close(out["loss"], expected)
     torch.testing.assert_close(out["ce"], torch.log(torch.tensor(5.0)))
+    # the entropy option: the three valid steps have entropies 1.5 ln 2, ln 2 and H(0.2, 0.3, 0.5)
+    h3 = -(0.2 * math.log(0.2) + 0.3 * math.log(0.3) + 0.5 * math.log(0.5))
+    sharp = caption_losses(logits, alphas, targets, lam=2.0, eta=0.5)
+    torch.testing.assert_close(sharp["attention_entropy"], torch.tensor((2.5 * math.log(2) + h3) / 3))
+    torch.testing.assert_close(sharp["loss"], expected + 0.5 * sharp["attention_entropy"])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -4,13 +4,15 @@ step limit), batched inference with masks, the losses and the focus rate by hand
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
 
 from sightsound.errors import ParameterError
-from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, attention_entropy, focus_rate,
-                                         guided_attention_weights, tacotron2_losses)
+from sightsound.attention.functional import attention_entropy
+from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, focus_rate, guided_attention_weights,
+                                         tacotron2_losses)
 from sightsound.text import symbols as S
 
 
@@ -112,7 +114,8 @@ def test_losses_by_hand():
 
 def test_attention_entropy_by_hand_and_in_the_loss():
     a = torch.tensor([[[1.0, 0.0], [0.5, 0.5], [0.3, 0.7]]])  # the third step is padding
-    assert attention_entropy(a, torch.tensor([2])) == pytest.approx(0.5 * torch.log(torch.tensor(2.0)).item())
+    assert attention_entropy(a, torch.tensor([[True, True, False]])) == pytest.approx(0.5 * math.log(2))
+    assert attention_entropy(torch.full((3, 4), 0.25)) == pytest.approx(math.log(4))
     ids, lengths, mel = batch()
     plain = make()
     sharp = make(attention_entropy_weight=0.5)

@@ -90,6 +90,17 @@ def masked_softmax(energies: torch.Tensor, mask: torch.Tensor | None = None, dim
     return torch.nan_to_num(torch.softmax(energies, dim=dim), nan=0.0)
 
 
+def attention_entropy(weights: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean entropy (nats) of attention distributions, ``H = -sum_i a_i log a_i`` over the last axis,
+    averaged over the (masked) rest: weights (..., N), mask (...) bool (True = counted) -> scalar. Zero for
+    one-hot weights, log N for uniform ones; as a loss term it makes the attention sharper."""
+    H = -(weights * torch.log(weights.clamp_min(1e-12))).sum(-1)  # (...)
+    if mask is None:
+        return H.mean()
+    mask = mask.to(H.dtype)
+    return (H * mask).sum() / mask.sum().clamp_min(1)
+
+
 def location_features(previous_weights: torch.Tensor, conv_weight: torch.Tensor) -> torch.Tensor:
     """Location features ``f = F * alpha_{i-1}`` (Chorowski et al. 2015, Eq. 8): convolve the previous
     alignment (Tacotron 2 stacks the previous and the cumulative one as 2 channels).

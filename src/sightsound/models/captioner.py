@@ -10,7 +10,8 @@ An encoder gives L = G*G annotation vectors a_i (Sec. 3.1.1); an LSTM writes the
 
 Loss (Eq. 14): -sum_t log p(y_t) + lambda * sum_i (1 - sum_t alpha_ti)^2, the doubly stochastic
 regulariser summed over locations (popular reimplementations average it over locations, 196x weaker),
-normalised here by the number of predicted words of the batch.
+normalised here by the number of predicted words of the batch; optionally (``attention_entropy`` > 0, not
+in the paper) plus eta times the mean entropy of the words' attention distributions, for sharper maps.
 
 ``encoder="features"``: the batch holds precomputed (B, L, C) annotation vectors (a frozen pretrained CNN,
 cached on disk); ``encoder="small_cnn"``: the batch holds (B, 3, S, S) images in [-1, 1] and a SmallCNN is
@@ -28,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sightsound.attention.functional import attention_entropy
 from sightsound.attention.layers import SoftAttention
 from sightsound.vision.encoders import SmallCNN, SmallCNNConfig
 
@@ -48,6 +50,7 @@ class CaptionerConfig:
     dropout: float = 0.5                # on the deep-output input (and the features, feature_dropout)
     feature_dropout: float = 0.0
     doubly_stochastic: float = 1.0      # lambda of Eq. 14
+    attention_entropy: float = 0.0      # eta: + eta * mean entropy of each word's attention (sharper maps)
     max_len: int = 20                   # longest caption generated (words, without <end>)
     pad_id: int = 0
     start_id: int = 1
@@ -149,27 +152,31 @@ class Captioner(nn.Module):
     def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
         inputs, captions = batch[0], batch[1]
         logits, alphas, _ = self(inputs, captions)
-        losses = caption_losses(logits, alphas, captions[:, 1:], self.config.doubly_stochastic)
+        losses = caption_losses(logits, alphas, captions[:, 1:], self.config.doubly_stochastic,
+                                self.config.attention_entropy)
         return losses["loss"], {k: float(v.detach()) for k, v in losses.items()}
 
     @torch.no_grad()
     def evaluate(self, batches) -> dict[str, float]:
         """Teacher-forced validation loss and perplexity (caption metrics come from `sightsound eval
         caption`, which decodes free-running and never teacher-forces)."""
-        totals = {"ce_sum": 0.0, "reg_sum": 0.0, "words": 0, "captions": 0}
+        totals = {"ce_sum": 0.0, "reg_sum": 0.0, "entropy_sum": 0.0, "words": 0, "captions": 0}
         for batch in batches:
             logits, alphas, _ = self(batch[0], batch[1])
             targets = batch[1][:, 1:]
             losses = caption_losses(logits, alphas, targets, self.config.doubly_stochastic)
             words = int((targets != 0).sum())
             totals["ce_sum"] += float(losses["ce"]) * words  # back from means to sums over the whole set
+            totals["entropy_sum"] += float(losses["attention_entropy"]) * words
             totals["reg_sum"] += float(losses["attention_reg"]) * len(targets)
             totals["words"] += words
             totals["captions"] += len(targets)
-        ce = totals["ce_sum"] / max(totals["words"], 1)
-        return {"loss": (totals["ce_sum"] + self.config.doubly_stochastic * totals["reg_sum"]) / max(totals["words"], 1),
+        words = max(totals["words"], 1)
+        ce, entropy = totals["ce_sum"] / words, totals["entropy_sum"] / words
+        return {"loss": (totals["ce_sum"] + self.config.doubly_stochastic * totals["reg_sum"]) / words
+                + self.config.attention_entropy * entropy,
                 "ce": ce, "perplexity": float(torch.tensor(ce).exp()),
-                "attention_reg": totals["reg_sum"] / max(totals["captions"], 1)}
+                "attention_reg": totals["reg_sum"] / max(totals["captions"], 1), "attention_entropy": entropy}
 
 
 def doubly_stochastic_penalty(alphas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -179,13 +186,16 @@ def doubly_stochastic_penalty(alphas: torch.Tensor, mask: torch.Tensor) -> torch
     return ((1.0 - coverage) ** 2).sum(dim=1)
 
 
-def caption_losses(logits: torch.Tensor, alphas: torch.Tensor, targets: torch.Tensor, lam: float) -> dict:
+def caption_losses(logits: torch.Tensor, alphas: torch.Tensor, targets: torch.Tensor, lam: float,
+                   eta: float = 0.0) -> dict:
     """Eq. 14 per batch, normalised by the number of predicted words: (sum of word NLLs + lambda * sum over
-    captions of the penalty) / words. logits (B, T, V), alphas (B, T, L), targets (B, T) with 0 = pad."""
+    captions of the penalty) / words, plus eta * the mean entropy of the words' attention maps (not in the
+    paper: an option that sharpens the maps). logits (B, T, V), alphas (B, T, L), targets (B, T), 0 = pad."""
     mask = targets != 0
     ce = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
     words = mask.sum().clamp_min(1)
     ce_sum = (ce * mask).sum()
     penalty = doubly_stochastic_penalty(alphas, mask)  # (B,)
-    return {"loss": (ce_sum + lam * penalty.sum()) / words, "ce": ce_sum / words,
-            "attention_reg": penalty.mean()}
+    entropy = attention_entropy(alphas, mask)
+    return {"loss": (ce_sum + lam * penalty.sum()) / words + eta * entropy, "ce": ce_sum / words,
+            "attention_reg": penalty.mean(), "attention_entropy": entropy}

@@ -27,7 +27,7 @@ import torch.nn.functional as F_nn
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from sightsound.attention.functional import lengths_to_mask
+from sightsound.attention.functional import attention_entropy, lengths_to_mask
 from sightsound.attention.layers import LocationSensitiveAttention
 from sightsound.errors import ParameterError
 from sightsound.text.symbols import N_SYMBOLS
@@ -345,7 +345,8 @@ def guided_attention_weights(n_steps: int, n_symbols: int, step_lengths: torch.T
 
 
 def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, before, after, gates, alignments):
-    """Masked MSE before/after the postnet, stop-token BCE (positive weight), guided attention."""
+    """Masked MSE before/after the postnet, stop-token BCE (positive weight), guided attention, and the mean
+    attention entropy over the valid decoder steps."""
     B, M, T = mel.shape
     frame_mask = lengths_to_mask(mel_lengths, T).unsqueeze(1).to(mel.dtype)  # (B, 1, T)
     denom = frame_mask.sum() * M
@@ -356,22 +357,13 @@ def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, befor
     target = (torch.arange(K, device=gates.device)[None] >= (step_lengths - 1)[:, None]).to(gates.dtype)
     gate_loss = F_nn.binary_cross_entropy_with_logits(
         gates, target, pos_weight=torch.tensor(c.gate_pos_weight, device=gates.device, dtype=gates.dtype))
+    steps_mask = torch.arange(K, device=gates.device)[None] < step_lengths[:, None]  # (B, K)
     W = guided_attention_weights(K, alignments.shape[2], step_lengths, symbol_lengths, c.guided_attention_sigma)
     # the expected penalty under each step's attention, averaged over the valid decoder steps: summing over
     # symbols (not averaging) keeps the pull towards the diagonal from shrinking with the sentence length
     guided = (alignments * W).sum() / step_lengths.sum().clamp_min(1)
     return {"mel": mel_loss, "postnet": post_loss, "gate": gate_loss, "guided": guided,
-            "entropy": attention_entropy(alignments, step_lengths)}
-
-
-def attention_entropy(alignments: torch.Tensor, step_lengths: torch.Tensor) -> torch.Tensor:
-    """Mean entropy (nats) of the attention distribution over each item's valid decoder steps:
-    H_k = -sum_l alpha_kl log alpha_kl. alignments (B, K, L), step_lengths (B,) -> scalar. Zero for a
-    one-hot alignment; log L for a uniform one. Padded symbols carry zero weight and add nothing."""
-    K = alignments.shape[1]
-    steps = torch.arange(K, device=alignments.device)[None] < step_lengths[:, None]  # (B, K)
-    H = -(alignments * torch.log(alignments.clamp_min(1e-12))).sum(-1)  # (B, K)
-    return (H * steps).sum() / steps.sum().clamp_min(1)
+            "entropy": attention_entropy(alignments, steps_mask)}
 
 
 def focus_rate(alignments: torch.Tensor, frame_lengths: torch.Tensor, reduction: int) -> float:
