@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _report import emit  # benchmarks/_report.py (this folder is on sys.path)
 from sightsound.metrics.attention import attention_correctness, mask_cover
 from sightsound.pretrained.captioner import ImageCaptioner
 
@@ -66,10 +67,7 @@ def main() -> int:
               "objects_without_a_fully_covered_cell": round(float(np.mean([not f for _, f in ceilings])), 4),
               "inside_by_objects_in_scene": {int(n): round(float(table[table[:, 5] == n, 0].mean()), 4)
                                              for n in np.unique(table[:, 5])}}
-    print(json.dumps(report, indent=2))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=2))
+    emit(report, args.out)
     return 0
 
 

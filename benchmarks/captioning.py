@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
 import torch
 
+from _report import emit  # benchmarks/_report.py (this folder is on sys.path)
 from sightsound.data.captions import read_caption_folder
 from sightsound.metrics.captions import human_agreement
 from sightsound.pretrained.captioner import ImageCaptioner
@@ -45,10 +45,7 @@ def main() -> int:
               "attention": {"words": len(maps), "mean_max_weight": round(float(maps.max(1).values.mean()), 4),
                             "uniform_weight": round(1 / maps.shape[1], 4),
                             "entropy_share": round(float(entropy.mean()) / math.log(maps.shape[1]), 4)}}
-    print(json.dumps(report, indent=2))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=2))
+    emit(report, args.out)
     return 0
 
 
