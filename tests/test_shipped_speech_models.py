@@ -29,11 +29,12 @@ def test_shipped_tacotron2_speaks_and_stops():
     assert result.hit_limit == [False, False]
     for wave, mel, alignment in zip(result.waves, result.mels, result.alignments):
         assert 0.6 < len(wave) / 16000 < 3.5 and torch.isfinite(wave).all()
-        assert alignment.max(-1).values.mean() > 0.4  # attention is focused, not spread over the sentence
+        # attention is focused, not spread over the sentence (held-out focus rate 0.90, README)
+        assert alignment.max(-1).values.mean() > 0.8
         # the attention moves forward: its peak ends in the last third of the sentence
         assert alignment[-1].argmax() >= 2 * alignment.shape[1] // 3
     report = json.loads((REGISTRY["tacotron2-grid"] / "eval.json").read_text())
-    assert report["sentences"] == 50 and "focus_rate" in report
+    assert report["sentences"] == 50 and report["focus_rate"] >= 0.85 and report["hit_step_limit"] == 0
 
 
 @pytest.mark.parametrize("name", ["wavenet-grid", "tacotron2-grid"])
