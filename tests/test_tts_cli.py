@@ -101,6 +101,9 @@ def test_tts_cli(trained, tmp_path, capsys):
     assert report["sentences"] == 3 and 0 < report["focus_rate"] <= 1 and report["text_to_mel_real_time_factor_batch1"] > 0
     assert 0 <= report["hit_step_limit_share"] <= 1 and report["wer_real_griffinlim_resynthesis"] >= 0
     assert report["grammar_sentences"]["sentences"] == 2 and "recognizer" in report
+    slots = report["slot_error_rates"]  # GRID sentences: the error rate of each of the 6 words
+    assert set(slots) == {"synthesised", "real_griffinlim"} and len(slots["synthesised"]) == 6
+    assert all(0 <= v <= 1 for v in slots["real_griffinlim"].values())
 
 
 @pytest.mark.parametrize("args, needle", [

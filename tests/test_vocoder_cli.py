@@ -100,7 +100,7 @@ def test_eval_vocoder_cli(trained, tmp_path, capsys):
     for system in ("griffinlim", "wavenet"):
         entry = report["systems"][system]
         assert entry["mcd_db"] > 0 and entry["lsd_db"] > 0 and 0 < entry["spectral_convergence"]
-        assert entry["wer"] >= 0 and entry["real_time_factor"] > 0
+        assert entry["wer"] >= 0 and entry["real_time_factor"] > 0 and len(entry["slot_error_rates"]) == 6
     assert len(list(out_dir.glob("*.wav"))) == 6
     assert main(["eval", "vocoder", "--model", str(run), "--data", str(tmp_path), "--json"]) == 2
 

@@ -294,7 +294,9 @@ def cmd_eval_vocoder(args) -> int:
     else:
         print(f"{report['clips']} clips of {report['data']} ({report['split']}), {report['audio_seconds']} s of audio")
         for system, entry in report["systems"].items():
-            print(f"  {system:12s} " + "  ".join(f"{k} {v}" for k, v in entry.items()))
+            print(f"  {system:12s} " + "  ".join(f"{k} {v}" for k, v in entry.items() if not isinstance(v, dict)))
+            if "slot_error_rates" in entry:
+                print(f"  {'':12s} errors by word: " + "  ".join(f"{k} {v}" for k, v in entry["slot_error_rates"].items()))
     return 0
 
 

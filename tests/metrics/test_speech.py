@@ -21,6 +21,14 @@ def test_edit_distance_and_wer_by_hand():
         M.word_error_rate(["a"], [])
 
 
+def test_slot_error_rates_by_hand():
+    refs = ["bin blue at f", "set red by a", "lay white in z"]
+    hyps = ["bin blue by f", "set red by e", ""]  # the third heard nothing: every slot wrong
+    assert M.slot_error_rates(refs, hyps) == pytest.approx([1 / 3, 1 / 3, 2 / 3, 2 / 3])
+    with pytest.raises(ParameterError):
+        M.slot_error_rates(["a b", "a"], ["a b", "a"])
+
+
 def _voice(seconds=1.0, sr=16000, f0=140.0, seed=0):
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(int(seconds * sr), dtype=torch.float64) / sr

@@ -34,6 +34,7 @@ GRID_GRAMMAR = (
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
     ("again", "now", "please", "soon"),
 )
+GRID_SLOTS = ("command", "colour", "preposition", "letter", "digit", "adverb")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,23 @@ def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
     return sum(edit_distance(r.split(), h.split()) for r, h in zip(references, hypotheses)) / words
 
 
+def slot_error_rates(references: list[str], hypotheses: list[str]) -> list[float]:
+    """Per word position, the share of utterances whose word there is wrong, for sentences of a fixed
+    pattern (GRID: command, colour, preposition, letter, digit, adverb): position i of a hypothesis is right
+    only if it has as many words as its reference and word i matches. -> one rate per position."""
+    if len(references) != len(hypotheses) or not references:
+        raise ParameterError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    n = len(references[0].split())
+    if any(len(r.split()) != n for r in references):
+        raise ParameterError("slot error rates need references of one length")
+    errors = [0] * n
+    for r, h in zip(references, hypotheses):
+        r, h = r.split(), h.split()
+        for i in range(n):
+            errors[i] += len(h) != n or h[i] != r[i]
+    return [e / len(references) for e in errors]
+
+
 @dataclass(frozen=True)
 class _Analysis:
     sample_rate: int

@@ -103,7 +103,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     from sightsound.audio import io as audio_io
     from sightsound.data import grid
     from sightsound.metrics.speech import (Recognizer, log_spectral_distance, mel_cepstral_distortion,
-                                           word_error_rate)
+                                           slot_error_rates, word_error_rate)
 
     root = Path(data_dir)
     if not (root / "audio").is_dir() or not (root / "align").is_dir():
@@ -162,8 +162,12 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
               "vocoder": vocoder.name, "griffinlim_iterations": gl_iterations, "systems": {}}
     if vocoder.kind != GRIFFIN_LIM:
         report["temperature"] = vocoder.temperature
+    pattern = all(len(ref.split()) == len(grid.GRID_SLOTS) for ref in references)
     for system, r in results.items():
         entry = {"wer": round(word_error_rate(references, r["hyps"]), 4)}
+        if pattern:  # the error rate of each word of the GRID sentence
+            entry["slot_error_rates"] = {k: round(v, 3) for k, v in
+                                         zip(grid.GRID_SLOTS, slot_error_rates(references, r["hyps"]))}
         if r["mcd"]:
             entry |= {"mcd_db": round(sum(r["mcd"]) / len(r["mcd"]), 3),
                       "lsd_db": round(sum(r["lsd"]) / len(r["lsd"]), 3),
