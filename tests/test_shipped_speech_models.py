@@ -29,7 +29,7 @@ def test_shipped_tacotron2_speaks_and_stops():
     assert result.hit_limit == [False, False]
     for wave, mel, alignment in zip(result.waves, result.mels, result.alignments):
         assert 0.6 < len(wave) / 16000 < 3.5 and torch.isfinite(wave).all()
-        # attention is focused, not spread over the sentence (held-out focus rate 0.90, README)
+        # attention is focused, not spread over the sentence (held-out focus rate 0.89, README)
         assert alignment.max(-1).values.mean() > 0.8
         # the attention moves forward: its peak ends in the last third of the sentence
         assert alignment[-1].argmax() >= 2 * alignment.shape[1] // 3
