@@ -20,7 +20,7 @@ import torch
 
 from sightsound.audio.presets import get_preset
 from sightsound.errors import UserInputError
-from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder
+from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder, grid_slot_errors
 from sightsound.text import symbols as S
 
 
@@ -104,17 +104,6 @@ def grammar_sentences(n: int, seed: int = 0) -> list[str]:
     return [" ".join(slot[int(torch.randint(len(slot), (), generator=g))] for slot in GRID_GRAMMAR) for _ in range(n)]
 
 
-def _slot_report(refs: list[str], synthesised: list[str], real: list[str]) -> dict:
-    """Error rate by word position of the GRID pattern, synthetic and real speech (where every sentence has it)."""
-    from sightsound.data.grid import GRID_SLOTS
-    from sightsound.metrics.speech import slot_error_rates
-
-    if any(len(r.split()) != len(GRID_SLOTS) for r in refs):
-        return {}
-    return {"slot_error_rates": {system: {k: round(v, 3) for k, v in zip(GRID_SLOTS, slot_error_rates(refs, hyps))}
-                                 for system, hyps in (("synthesised", synthesised), ("real_griffinlim", real))}}
-
-
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
                  extra_sentences: int = 0, word_loop: bool = False) -> dict:
@@ -184,6 +173,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         single_seconds += seconds
         single_speech += mels[0].shape[-1] * synth.preset.hop_length / synth.preset.sample_rate
     wer_tts, wer_real = word_error_rate(refs, pat_tts), word_error_rate(refs, pat_real)
+    slots = {"synthesised": grid_slot_errors(refs, pat_tts), "real_griffinlim": grid_slot_errors(refs, pat_real)}
     extra = {}
     if extra_sentences:
         texts = extra_texts
@@ -212,7 +202,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
         "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
         "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
-        **_slot_report(refs, pat_tts, pat_real),
+        **({"slot_error_rates": slots} if slots["synthesised"] is not None else {}),
         "recognizer": "pocketsphinx en-us, GRID sentence grammar" + (" (+ word loop: *_word_loop)" if word_loop else ""),
         "text_to_mel_real_time_factor_batch1": round(single_seconds / max(single_speech, 1e-9), 4),
         f"text_to_mel_real_time_factor_batch{batch_size}": round(mel_seconds / max(speech_seconds, 1e-9), 4),

@@ -88,6 +88,17 @@ class Vocoder:
 # evaluation on a GRID-layout folder (audio/*.flac + align/*.align)
 
 
+def grid_slot_errors(references: list[str], hypotheses: list[str]) -> dict[str, float] | None:
+    """{GRID slot name: share of sentences whose word there is wrong}, or None unless every reference has
+    the GRID pattern's six words."""
+    from sightsound.data.grid import GRID_SLOTS
+    from sightsound.metrics.speech import slot_error_rates
+
+    if any(len(r.split()) != len(GRID_SLOTS) for r in references):
+        return None
+    return {k: round(v, 3) for k, v in zip(GRID_SLOTS, slot_error_rates(references, hypotheses))}
+
+
 def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                      batch_size: int = 8, gl_iterations: int = 32, seed: int = 0, out_dir: Path | None = None,
                      progress: bool = True) -> dict:
@@ -103,7 +114,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     from sightsound.audio import io as audio_io
     from sightsound.data import grid
     from sightsound.metrics.speech import (Recognizer, log_spectral_distance, mel_cepstral_distortion,
-                                           slot_error_rates, word_error_rate)
+                                           word_error_rate)
 
     root = Path(data_dir)
     if not (root / "audio").is_dir() or not (root / "align").is_dir():
@@ -162,12 +173,11 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
               "vocoder": vocoder.name, "griffinlim_iterations": gl_iterations, "systems": {}}
     if vocoder.kind != GRIFFIN_LIM:
         report["temperature"] = vocoder.temperature
-    pattern = all(len(ref.split()) == len(grid.GRID_SLOTS) for ref in references)
     for system, r in results.items():
         entry = {"wer": round(word_error_rate(references, r["hyps"]), 4)}
-        if pattern:  # the error rate of each word of the GRID sentence
-            entry["slot_error_rates"] = {k: round(v, 3) for k, v in
-                                         zip(grid.GRID_SLOTS, slot_error_rates(references, r["hyps"]))}
+        slots = grid_slot_errors(references, r["hyps"])
+        if slots is not None:
+            entry["slot_error_rates"] = slots
         if r["mcd"]:
             entry |= {"mcd_db": round(sum(r["mcd"]) / len(r["mcd"]), 3),
                       "lsd_db": round(sum(r["lsd"]) / len(r["lsd"]), 3),
