@@ -84,6 +84,18 @@ def test_synthesizer_batch(trained):
     assert torch.equal(again.mels[0], result.mels[0])  # the prenet dropout is seeded
 
 
+def test_teacher_forced_mel_follows_the_real_frames(trained):
+    _, run = trained
+    synth = Synthesizer.from_pretrained(run)
+    real = torch.randn(80, 21)  # 21 frames: not a multiple of r = 2, padded for the model and cut back
+    mel = synth.teacher_forced_mel("bin blue at f two now", real)
+    assert mel.shape == (80, 21) and torch.isfinite(mel).all()
+    ids, lengths = synth.encode(["bin blue at f two now"])
+    torch.manual_seed(0)
+    _, after, _, _ = synth.model(ids, lengths, torch.cat([real, torch.full((80, 1), float(real.min()))], 1)[None])
+    assert torch.allclose(mel, after[0, :, :21])  # the training pass, seeded alike
+
+
 def test_tts_cli(trained, tmp_path, capsys):
     _, run = trained
     out, plot = tmp_path / "a.wav", tmp_path / "a.png"
@@ -95,14 +107,15 @@ def test_tts_cli(trained, tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["0001.wav", "0002.wav"]
     capsys.readouterr()
     assert main(["eval", "tts", "--model", str(run), "--data", str(trained[0] / "grid-s1"), "--limit", "3",
-                 "--grammar-sentences", "2", "--word-loop",
+                 "--grammar-sentences", "2", "--word-loop", "--teacher-forced",
                  "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["sentences"] == 3 and 0 < report["focus_rate"] <= 1 and report["text_to_mel_real_time_factor_batch1"] > 0
     assert 0 <= report["hit_step_limit_share"] <= 1 and report["wer_real_griffinlim_resynthesis"] >= 0
     assert report["grammar_sentences"]["sentences"] == 2 and "recognizer" in report
     slots = report["slot_error_rates"]  # GRID sentences: the error rate of each of the 6 words
-    assert set(slots) == {"synthesised", "real_griffinlim"} and len(slots["synthesised"]) == 6
+    assert set(slots) == {"synthesised", "real_griffinlim", "teacher_forced"} and len(slots["synthesised"]) == 6
+    assert 0 <= report["wer_teacher_forced_griffinlim"] <= 1
     assert all(0 <= v <= 1 for v in slots["real_griffinlim"].values())
 
 

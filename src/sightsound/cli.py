@@ -351,7 +351,8 @@ def cmd_eval_tts(args) -> int:
     synth = Synthesizer.from_pretrained(args.model)
     out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
-                          progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop)
+                          progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop,
+                          teacher_forced=args.teacher_forced)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0
 
@@ -513,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also a WER with any sequence of the corpus words (slow: about 10 s per sentence)")
     q.add_argument("--grammar-sentences", type=non_negative_int, default=0,
                    help="also decode N random GRID-grammar sentences (new text: focus, step-limit hits, WER)")
+    q.add_argument("--teacher-forced", action="store_true",
+                   help="also the WER of mels predicted with the real previous frame fed back (as in training)")
     q.add_argument("--force", action="store_true")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_tts)

@@ -112,6 +112,20 @@ def test_losses_by_hand():
     assert losses["entropy"] == pytest.approx(torch.log(torch.tensor(3.0)).item())  # uniform over 3 symbols
 
 
+def test_l1_mel_loss_by_hand():
+    mel = torch.zeros(1, 2, 4)
+    before, after = torch.full((1, 2, 4), -3.0), torch.full((1, 2, 4), 2.0)
+    before[..., 3] = after[..., 3] = 100.0  # the padded frame is masked
+    args = (mel, torch.tensor([3]), torch.tensor([3]), before, after, torch.zeros(1, 4), torch.full((1, 4, 3), 1 / 3))
+    base = dataclasses.replace(Tacotron2Config.tiny(), reduction=1)
+    for kind, want_mel, want_post in (("mse", 9.0, 4.0), ("l1", 3.0, 2.0), ("l1+mse", 12.0, 6.0)):
+        losses = tacotron2_losses(dataclasses.replace(base, mel_loss=kind), *args)
+        assert losses["mel"] == pytest.approx(want_mel) and losses["postnet"] == pytest.approx(want_post)
+        assert losses["postnet_mse"] == pytest.approx(4.0)  # reported whatever the training loss
+    with pytest.raises(ParameterError, match="mel_loss"):
+        dataclasses.replace(base, mel_loss="huber")
+
+
 def test_attention_entropy_by_hand_and_in_the_loss():
     a = torch.tensor([[[1.0, 0.0], [0.5, 0.5], [0.3, 0.7]]])  # the third step is padding
     assert attention_entropy(a, torch.tensor([[True, True, False]])) == pytest.approx(0.5 * math.log(2))

@@ -11,7 +11,7 @@ location-sensitive attention; a vocoder (WaveNet or Griffin-Lim) makes the wavef
     mel_post = mel + postnet(mel)                         5 x (conv k5, batch norm, tanh), residual
 
 Training and inference share ``_step``; training feeds the true previous frame (teacher forcing),
-inference its own output. Losses: MSE before and after the postnet, stop-token BCE with a positive-class
+inference its own output. Losses: MSE (or L1, ``mel_loss``) before and after the postnet, stop-token BCE with a positive-class
 weight, and optionally the guided-attention loss (Tachibana et al. 2017) that pushes alignments near
 the diagonal and an entropy penalty on each step's attention (``attention_entropy_weight``) that makes
 them sharper. Axis legend: B batch, L symbols, T mel frames, K decoder steps (T / r), M mel bands.
@@ -31,6 +31,9 @@ from sightsound.attention.functional import attention_entropy, lengths_to_mask
 from sightsound.attention.layers import LocationSensitiveAttention
 from sightsound.errors import ParameterError
 from sightsound.text.symbols import N_SYMBOLS
+
+
+MEL_LOSSES = ("mse", "l1", "l1+mse")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Tacotron2Config:
     guided_attention_sigma: float = 0.4
     guided_attention_weight: float = 0.0   # > 0 in the small-data presets
     attention_entropy_weight: float = 0.0  # > 0: penalise the entropy of each step's attention (sharper alignments)
+    mel_loss: str = "mse"             # frame loss before/after the postnet: "mse" (the paper), "l1" or "l1+mse"
     gate_threshold: float = 0.5
     max_decoder_steps: int = 1000
     eos_patience: int = 3             # attention-based stop: steps with the peak on the end symbol
@@ -73,6 +77,8 @@ class Tacotron2Config:
             raise ParameterError(f"zoneout must be in [0, 1), got {self.zoneout}")
         if self.attention_entropy_weight < 0:
             raise ParameterError(f"attention_entropy_weight must be >= 0, got {self.attention_entropy_weight}")
+        if self.mel_loss not in MEL_LOSSES:
+            raise ParameterError(f"mel_loss must be one of {', '.join(MEL_LOSSES)}, got {self.mel_loss!r}")
 
     @classmethod
     def tiny(cls) -> "Tacotron2Config":
@@ -345,13 +351,21 @@ def guided_attention_weights(n_steps: int, n_symbols: int, step_lengths: torch.T
 
 
 def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, before, after, gates, alignments):
-    """Masked MSE before/after the postnet, stop-token BCE (positive weight), guided attention, and the mean
-    attention entropy over the valid decoder steps."""
+    """Masked frame loss before/after the postnet (``c.mel_loss``: MSE as the paper, L1, or their sum; the
+    postnet MSE is always reported as ``postnet_mse`` so that runs with different losses compare), stop-token
+    BCE (positive weight), guided attention, and the mean attention entropy over the valid decoder steps."""
     B, M, T = mel.shape
     frame_mask = lengths_to_mask(mel_lengths, T).unsqueeze(1).to(mel.dtype)  # (B, 1, T)
     denom = frame_mask.sum() * M
-    mel_loss = ((before - mel) ** 2 * frame_mask).sum() / denom
-    post_loss = ((after - mel) ** 2 * frame_mask).sum() / denom
+
+    def frame_losses(pred):  # -> (configured loss, MSE), each averaged over the valid frames and bands
+        diff = (pred - mel) * frame_mask
+        mse = diff.square().sum() / denom
+        l1 = diff.abs().sum() / denom if "l1" in c.mel_loss else None
+        return {"mse": mse, "l1": l1, "l1+mse": (l1 + mse) if l1 is not None else None}[c.mel_loss], mse
+
+    mel_loss, _ = frame_losses(before)
+    post_loss, post_mse = frame_losses(after)
     K = gates.shape[1]
     step_lengths = torch.div(mel_lengths + c.reduction - 1, c.reduction, rounding_mode="floor")  # (B,)
     target = (torch.arange(K, device=gates.device)[None] >= (step_lengths - 1)[:, None]).to(gates.dtype)
@@ -362,7 +376,7 @@ def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, befor
     # the expected penalty under each step's attention, averaged over the valid decoder steps: summing over
     # symbols (not averaging) keeps the pull towards the diagonal from shrinking with the sentence length
     guided = (alignments * W).sum() / step_lengths.sum().clamp_min(1)
-    return {"mel": mel_loss, "postnet": post_loss, "gate": gate_loss, "guided": guided,
+    return {"mel": mel_loss, "postnet": post_loss, "postnet_mse": post_mse, "gate": gate_loss, "guided": guided,
             "entropy": attention_entropy(alignments, steps_mask)}
 
 

@@ -85,6 +85,17 @@ class Synthesizer:
         return mels, alignments, out["hit_limit"].tolist(), seconds
 
     @torch.no_grad()
+    def teacher_forced_mel(self, text: str, mel: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
+        """The postnet mel (M, T) the model predicts for ``text`` when fed the true previous frame of ``mel``
+        (M, T) at every step, as in training: its frame prediction without its own errors fed back."""
+        ids, lengths = self.encode([text])
+        r, T = self.model.config.reduction, mel.shape[-1]
+        padded = torch.nn.functional.pad(mel, (0, -T % r), value=float(mel.min()))[None]  # (1, M, T') T' = r k
+        torch.manual_seed(seed)
+        _, after, _, _ = self.model(ids, lengths, padded.to(next(self.model.parameters()).dtype))
+        return after[0, :, :T].float()
+
+    @torch.no_grad()
     def __call__(self, texts: list[str] | str, *, seed: int = 0, max_steps: int | None = None,
                  progress: bool = False) -> Synthesis:
         texts = [texts] if isinstance(texts, str) else list(texts)
@@ -106,12 +117,15 @@ def grammar_sentences(n: int, seed: int = 0) -> list[str]:
 
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
-                 extra_sentences: int = 0, word_loop: bool = False) -> dict:
+                 extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False) -> dict:
     """Synthesise every transcript of a GRID-layout folder (``clips``: "all" or the fixed "val" split);
     ``extra_sentences`` > 0 also decodes that many random GRID-grammar sentences (text only: focus rate,
     step-limit hits and WER, no recording to compare with). WER uses pocketsphinx with the GRID sentence
     grammar; ``word_loop`` adds a second WER with any sequence of the corpus words (a far looser
-    grammar: about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real recordings)."""
+    grammar: about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real recordings).
+    ``teacher_forced`` adds the WER of the mels predicted with the real previous frame fed at every step
+    (``Synthesizer.teacher_forced_mel``): if it is as high as the free-running WER, the errors come from the
+    frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment."""
     from tqdm.auto import tqdm
 
     from sightsound.audio import io as audio_io
@@ -140,7 +154,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     recognizer = (Recognizer(words=sorted({w for text in [t for _, t, _ in items] + extra_texts for w in text.split()}))
                   if word_loop else None)
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
-    refs, hyp_tts, hyp_real, pat_tts, pat_real = [], [], [], [], []
+    refs, hyp_tts, hyp_real, pat_tts, pat_real, pat_forced = [], [], [], [], [], []
     focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
     bar = tqdm(total=len(items), desc="tts eval", unit="sentence", disable=not progress)
     for start in range(0, len(items), batch_size):
@@ -153,7 +167,11 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             speech_seconds += mel.shape[-1] * hop / synth.preset.sample_rate
             wave = griffin(mel, seed=seed)
             real = load_utterance(root / "audio" / f"{name}.flac", span, config)
-            real_gl = griffin(log_mel(real, synth.preset), seed=seed)[: len(real)]
+            real_mel = log_mel(real, synth.preset)
+            real_gl = griffin(real_mel, seed=seed)[: len(real)]
+            if teacher_forced:
+                forced = griffin(synth.teacher_forced_mel(text, real_mel, seed=seed + start), seed=seed)
+                pat_forced.append(pattern(forced, synth.preset.sample_rate))
             refs.append(text)
             if recognizer is not None:
                 hyp_tts.append(recognizer(wave, synth.preset.sample_rate))
@@ -175,6 +193,9 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     wer_tts, wer_real = word_error_rate(refs, pat_tts), word_error_rate(refs, pat_real)
     slots = {"synthesised": grid_slot_errors(refs, pat_tts), "real_griffinlim": grid_slot_errors(refs, pat_real)}
     extra = {}
+    if teacher_forced:
+        extra["wer_teacher_forced_griffinlim"] = round(word_error_rate(refs, pat_forced), 4)
+        slots["teacher_forced"] = grid_slot_errors(refs, pat_forced)
     if extra_sentences:
         texts = extra_texts
         e_focus, e_limits, e_hyps, e_pat = [], 0, [], []
@@ -187,10 +208,10 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
                 if recognizer is not None:
                     e_hyps.append(recognizer(wave, synth.preset.sample_rate))
                 e_pat.append(pattern(wave, synth.preset.sample_rate))
-        extra = {"grammar_sentences": {
+        extra["grammar_sentences"] = {
             "sentences": len(texts), "focus_rate": round(sum(e_focus) / len(e_focus), 4),
             "min_focus_rate": round(min(e_focus), 4), "hit_step_limit": e_limits,
-            "wer_synthesised_griffinlim": round(word_error_rate(texts, e_pat), 4)}}
+            "wer_synthesised_griffinlim": round(word_error_rate(texts, e_pat), 4)}
         if recognizer is not None:
             extra["grammar_sentences"]["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(texts, e_hyps), 4)
     if recognizer is not None:
