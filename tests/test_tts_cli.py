@@ -119,6 +119,26 @@ def test_tts_cli(trained, tmp_path, capsys):
     assert all(0 <= v <= 1 for v in slots["real_griffinlim"].values())
 
 
+def test_eval_tts_on_a_flickr_layout_folder(trained, tmp_path, capsys):
+    """Not GRID: the spoken-caption layout, open-vocabulary recognition, no slot error rates."""
+    folder = tmp_path / "spoken-captions"
+    (folder / "spoken").mkdir(parents=True)
+    rows = ["image,caption"]
+    for i in range(4):
+        io.save(folder / "spoken" / f"img{i}.mp3", _tone(1.0, 24000), 24000)
+        rows += [f"img{i}.jpg,A dog runs {i} times .", f"img{i}.jpg,Second caption {i} ."]
+    (folder / "captions.txt").write_text("\n".join(rows) + "\n")
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--teacher-forced", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["layout"] == "flickr" and report["sentences"] == 4 and "language model" in report["recognizer"]
+    assert report["examples"][0]["text"] == "a dog runs zero times" and "slot_error_rates" not in report
+    assert 0 <= report["wer_real_griffinlim_resynthesis"] and 0 <= report["wer_teacher_forced_griffinlim"]
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--grammar-sentences", "2"]) == 2
+    assert "needs a GRID folder" in capsys.readouterr().err
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(tmp_path)]) == 2
+    assert "laid out like" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, needle", [
     (["tts", "hello"], "-o out.wav"),
     (["tts", "hello", "-o", "x.wav", "--file", "s.txt"], "not both"),

@@ -502,9 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_vocoder)
 
-    q = eval_sub.add_parser("tts", help="synthesise every transcript of a GRID-layout folder: focus rate, stops, WER, RTF")
+    q = eval_sub.add_parser("tts", help="synthesise every transcript of a folder: focus rate, stops, WER, RTF")
     q.add_argument("--model", default="tacotron2-grid", help="shipped Tacotron 2 name or run folder")
-    q.add_argument("--data", required=True, help="folder with audio/*.flac and align/*.align (like grid-s1)")
+    q.add_argument("--data", required=True,
+                   help="folder like grid-s1 (audio/, align/), LJSpeech (metadata.csv, wavs/) or flickr8k-1k "
+                        "(captions.txt, spoken/)")
     q.add_argument("--clips", choices=["all", "val"], default="all",
                    help="all clips of the folder, or the fixed validation split (every 18th clip)")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many sentences")

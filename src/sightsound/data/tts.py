@@ -92,6 +92,18 @@ def _flickr_items(folder: Path, config: Config):
     return [x for i, x in enumerate(items) if i % config.val_every], items[:: config.val_every]
 
 
+def detect_source(folder: Path) -> str | None:
+    """The TTS source a folder is laid out as ("grid", "ljspeech", "flickr"), or None."""
+    folder = Path(folder)
+    if (folder / "audio").is_dir() and (folder / "align").is_dir():
+        return "grid"
+    if (folder / "metadata.csv").is_file():
+        return "ljspeech"
+    if (folder / "captions.txt").is_file() and (folder / "spoken").is_dir():
+        return "flickr"
+    return None
+
+
 def utterance_lists(root: Path, config: Config):
     """(train, val) lists of (audio path, transcript, (start_s, end_s) or None)."""
     if config.source not in SOURCES:

@@ -12,12 +12,14 @@ distortion, log-spectral distance.
 - ``log_spectral_distance``: ``sqrt(mean_f (10 log10 P_f - 10 log10 P'_f)^2)`` dB per frame, averaged
   over the same speech frames.
 - ``Recognizer``: pocketsphinx (its English acoustic model ships in the PyPI wheel) with the vocabulary
-  restricted by a JSGF grammar: a sentence pattern of word slots (GRID) or any sequence of given words.
+  restricted by a JSGF grammar: a sentence pattern of word slots (GRID) or any sequence of given words; or
+  open vocabulary with the English trigram model it ships (``transcript_words`` writes references alike).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,11 +148,20 @@ def words_grammar(words: list[str]) -> str:
     return "#JSGF V1.0;\ngrammar words;\npublic <sentence> = (" + " | ".join(sorted(set(words))) + ")+;\n"
 
 
+def transcript_words(text: str) -> str:
+    """A transcript as the recogniser writes it: normalised (numbers, abbreviations to words), lower case,
+    words of letters and apostrophes only ("A dog's 2 toys." -> "a dog's two toys")."""
+    from sightsound.text.normalize import normalize
+
+    return " ".join(re.findall(r"[a-z]+(?:'[a-z]+)*", normalize(text)))
+
+
 class Recognizer:
-    """pocketsphinx with a restricted vocabulary. ``Recognizer(slots=GRID_GRAMMAR)`` or
-    ``Recognizer(words=[...])``; ``recognizer(wave, sample_rate) -> "bin blue at f two now"``.
-    Words missing from its pronouncing dictionary are dropped from the grammar (``missing`` lists them).
-    Each call is independent of the calls before it."""
+    """pocketsphinx, with a restricted vocabulary or its English language model. ``Recognizer(slots=GRID_GRAMMAR)``
+    (a sentence pattern), ``Recognizer(words=[...])`` (any sequence of those words) or ``Recognizer()`` (open
+    vocabulary: the trigram model shipped with pocketsphinx); ``recognizer(wave, sample_rate) -> "bin blue at f
+    two now"``. Words missing from its pronouncing dictionary are dropped from a grammar (``missing`` lists
+    them). Each call is independent of the calls before it."""
 
     SAMPLE_RATE = 16000
 
@@ -159,10 +170,15 @@ class Recognizer:
             from pocketsphinx import Decoder, get_model_path
         except ImportError:
             raise UserInputError("word error rates need pocketsphinx (pip install pocketsphinx)") from None
-        if (slots is None) == (words is None):
-            raise ParameterError("give either slots (a sentence pattern) or words (a vocabulary)")
+        if slots is not None and words is not None:
+            raise ParameterError("give slots (a sentence pattern) or words (a vocabulary), not both")
         model = Path(get_model_path()) / "en-us"
         dictionary = model / "cmudict-en-us.dict"
+        self.missing: list[str] = []
+        if slots is None and words is None:
+            self.decoder = Decoder(hmm=str(model / "en-us"), dict=str(dictionary), lm=str(model / "en-us.lm.bin"),
+                                   loglevel="FATAL")
+            return
         known = {line.split(maxsplit=1)[0] for line in dictionary.read_text(encoding="utf-8").splitlines() if line}
         vocabulary = [w for s in slots for w in s] if slots is not None else list(words)
         self.missing = sorted({w for w in vocabulary if w not in known})

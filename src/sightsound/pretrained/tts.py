@@ -118,11 +118,14 @@ def grammar_sentences(n: int, seed: int = 0) -> list[str]:
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
                  extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False) -> dict:
-    """Synthesise every transcript of a GRID-layout folder (``clips``: "all" or the fixed "val" split);
-    ``extra_sentences`` > 0 also decodes that many random GRID-grammar sentences (text only: focus rate,
-    step-limit hits and WER, no recording to compare with). WER uses pocketsphinx with the GRID sentence
-    grammar; ``word_loop`` adds a second WER with any sequence of the corpus words (a far looser
-    grammar: about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real recordings).
+    """Synthesise every transcript of a folder laid out like grid-s1 (audio/ + align/), like LJSpeech
+    (metadata.csv + wavs/) or like the spoken Flickr captions (captions.txt + spoken/); ``clips``: "all" or
+    the fixed "val" split (every 18th utterance, as the recipes hold out). WER uses pocketsphinx: for GRID with
+    the GRID sentence grammar, otherwise open vocabulary with its English language model (references
+    normalised by ``transcript_words``). ``extra_sentences`` > 0 (GRID) also decodes that many random
+    GRID-grammar sentences (text only: focus rate, step-limit hits and WER, no recording to compare with);
+    ``word_loop`` adds a second WER with any sequence of the corpus words (a far looser grammar than GRID's:
+    about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real GRID recordings).
     ``teacher_forced`` adds the WER of the mels predicted with the real previous frame fed at every step
     (``Synthesizer.teacher_forced_mel``): if it is as high as the free-running WER, the errors come from the
     frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment."""
@@ -131,27 +134,27 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     from sightsound.audio import io as audio_io
     from sightsound.audio.features import log_mel
     from sightsound.data import grid
-    from sightsound.data.tts import Config, load_utterance
-    from sightsound.metrics.speech import Recognizer, word_error_rate
+    from sightsound.data.tts import Config, detect_source, load_utterance, utterance_lists
+    from sightsound.metrics.speech import Recognizer, transcript_words, word_error_rate
 
     root = Path(data_dir)
-    if not (root / "audio").is_dir() or not (root / "align").is_dir():
-        raise UserInputError(f"{root}: expected a folder laid out like grid-s1 (audio/*.flac and align/*.align)")
-    train_names, val_names = grid.clip_names(root, grid.Config(subdir="."))
-    names = val_names if clips == "val" else sorted(train_names + val_names)
-    names = names[:limit] if limit else names
-    config = Config(source="grid", preset=synth.preset.name)
-    items = []
-    for n in names:
-        words = [(a, b, w) for a, b, w in grid.read_align(root / "align" / f"{n}.align") if w not in ("sil", "sp")]
-        if words:
-            items.append((n, " ".join(w for *_, w in words), (words[0][0], words[-1][1])))
-    if not items:
-        raise UserInputError(f"{root}: no clip with a transcript")
+    source = detect_source(root)
+    if source is None:
+        raise UserInputError(f"{root}: expected a folder laid out like grid-s1 (audio/*.flac and align/*.align), "
+                             "LJSpeech (metadata.csv and wavs/) or the spoken Flickr captions (captions.txt and spoken/)")
+    if extra_sentences and source != "grid":
+        raise UserInputError("--grammar-sentences needs a GRID folder (the sentences follow the GRID grammar)")
+    config = Config(source=source, subdir=".", preset=synth.preset.name)
+    train_items, val_items = utterance_lists(root, config)
+    items = val_items if clips == "val" else sorted(train_items + val_items, key=lambda item: item[0].name)
+    items = items[:limit] if limit else items
     extra_texts = grammar_sentences(extra_sentences, seed) if extra_sentences else []
-    # two vocabularies: the GRID sentence pattern (as `eval vocoder`), and any sequence of the corpus words
-    pattern = Recognizer(slots=grid.GRID_GRAMMAR)
-    recognizer = (Recognizer(words=sorted({w for text in [t for _, t, _ in items] + extra_texts for w in text.split()}))
+    # references as the recogniser writes words; GRID transcripts already are
+    references = [t if source == "grid" else transcript_words(t) for _, t, _ in items]
+    # two vocabularies: the GRID sentence pattern (as `eval vocoder`) or open English, and any sequence of
+    # the corpus words
+    pattern = Recognizer(slots=grid.GRID_GRAMMAR) if source == "grid" else Recognizer()
+    recognizer = (Recognizer(words=sorted({w for text in references + extra_texts for w in text.split()}))
                   if word_loop else None)
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
     refs, hyp_tts, hyp_real, pat_tts, pat_real, pat_forced = [], [], [], [], [], []
@@ -162,17 +165,18 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         texts = [t for _, t, _ in chunk]
         mels, alignments, hit, seconds = synth.mels(texts, seed=seed + start)
         mel_seconds += seconds
-        for (name, text, span), mel, alignment, stopped in zip(chunk, mels, alignments, hit):
+        for (path, text, span), reference, mel, alignment, stopped in zip(
+                chunk, references[start:start + batch_size], mels, alignments, hit):
             hop = synth.preset.hop_length
             speech_seconds += mel.shape[-1] * hop / synth.preset.sample_rate
             wave = griffin(mel, seed=seed)
-            real = load_utterance(root / "audio" / f"{name}.flac", span, config)
+            real = load_utterance(path, span, config)
             real_mel = log_mel(real, synth.preset)
             real_gl = griffin(real_mel, seed=seed)[: len(real)]
             if teacher_forced:
                 forced = griffin(synth.teacher_forced_mel(text, real_mel, seed=seed + start), seed=seed)
                 pat_forced.append(pattern(forced, synth.preset.sample_rate))
-            refs.append(text)
+            refs.append(reference)
             if recognizer is not None:
                 hyp_tts.append(recognizer(wave, synth.preset.sample_rate))
                 hyp_real.append(recognizer(real_gl, synth.preset.sample_rate))
@@ -181,7 +185,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             focus.append(float(alignment.max(-1).values.mean()))
             limits += int(stopped)
             if out_dir is not None:
-                audio_io.save(Path(out_dir) / f"{name}_tts.wav", wave, synth.preset.sample_rate, overwrite=True)
+                audio_io.save(Path(out_dir) / f"{path.stem}_tts.wav", wave, synth.preset.sample_rate, overwrite=True)
         bar.update(len(chunk))
     bar.close()
     # real-time factor at batch 1 (the target's setting), on the first sentences
@@ -218,13 +222,14 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         extra["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(refs, hyp_tts), 4)
         extra["wer_real_griffinlim_resynthesis_word_loop"] = round(word_error_rate(refs, hyp_real), 4)
     return extra | {
-        "data": str(root), "split": clips, "sentences": len(items), "model": synth.name,
+        "data": str(root), "layout": source, "split": clips, "sentences": len(items), "model": synth.name,
         "focus_rate": round(sum(focus) / len(focus), 4), "min_focus_rate": round(min(focus), 4),
         "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
         "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
         "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
         **({"slot_error_rates": slots} if slots["synthesised"] is not None else {}),
-        "recognizer": "pocketsphinx en-us, GRID sentence grammar" + (" (+ word loop: *_word_loop)" if word_loop else ""),
+        "recognizer": ("pocketsphinx en-us, " + ("GRID sentence grammar" if source == "grid" else "English language model")
+                       + (" (+ word loop: *_word_loop)" if word_loop else "")),
         "text_to_mel_real_time_factor_batch1": round(single_seconds / max(single_speech, 1e-9), 4),
         f"text_to_mel_real_time_factor_batch{batch_size}": round(mel_seconds / max(speech_seconds, 1e-9), 4),
         "threads": torch.get_num_threads(),
