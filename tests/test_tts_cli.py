@@ -33,6 +33,17 @@ def _tone(seconds, sr=16000):
     return y
 
 
+def _spoken_captions(folder, first, n=4):
+    """A folder laid out like flickr8k-1k's spoken captions: n tones, two captions per image (the first spoken)."""
+    (folder / "spoken").mkdir(parents=True)
+    rows = ["image,caption"]
+    for i in range(n):
+        io.save(folder / "spoken" / f"img{i}.mp3", _tone(1.0, 24000), 24000)
+        rows += [f"img{i}.jpg," + first.format(i=i), f"img{i}.jpg,Second caption {i} ."]
+    (folder / "captions.txt").write_text("\n".join(rows) + "\n")
+    return folder
+
+
 def test_grid_adapter_trims_to_the_words(trained):
     root, _ = trained
     train, val = tts.utterance_lists(root, tts.Config(source="grid", val_every=4))
@@ -55,13 +66,7 @@ def test_ljspeech_and_flickr_adapters(tmp_path):
     assert [t for _, t, _ in val] == ["Normalized text number 0.", "Normalized text number 3."] and len(train) == 4
     y = tts.load_utterance(train[0][0], None, tts.Config(source="ljspeech", margin=0.0))
     assert 0.65 < len(y) / 16000 < 0.72  # the leading 0.3 s of silence is trimmed
-    fl = tmp_path / "flickr8k-1k"
-    (fl / "spoken").mkdir(parents=True)
-    rows = ["image,caption"]
-    for i in range(4):
-        io.save(fl / "spoken" / f"img{i}.mp3", _tone(1.0, 24000), 24000)
-        rows += [f"img{i}.jpg,First caption {i} .", f"img{i}.jpg,Second caption {i} ."]
-    (fl / "captions.txt").write_text("\n".join(rows) + "\n")
+    _spoken_captions(tmp_path / "flickr8k-1k", "First caption {i} .")
     train, val = tts.utterance_lists(tmp_path, tts.Config(source="flickr", val_every=2))
     assert [t for _, t, _ in val] == ["First caption 0 .", "First caption 2 ."]
     dataset = tts.Utterances(train, tts.Config(source="flickr"), "x")
@@ -121,13 +126,7 @@ def test_tts_cli(trained, tmp_path, capsys):
 
 def test_eval_tts_on_a_flickr_layout_folder(trained, tmp_path, capsys):
     """Not GRID: the spoken-caption layout, open-vocabulary recognition, no slot error rates."""
-    folder = tmp_path / "spoken-captions"
-    (folder / "spoken").mkdir(parents=True)
-    rows = ["image,caption"]
-    for i in range(4):
-        io.save(folder / "spoken" / f"img{i}.mp3", _tone(1.0, 24000), 24000)
-        rows += [f"img{i}.jpg,A dog runs {i} times .", f"img{i}.jpg,Second caption {i} ."]
-    (folder / "captions.txt").write_text("\n".join(rows) + "\n")
+    folder = _spoken_captions(tmp_path / "spoken-captions", "A dog runs {i} times .")
     assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--teacher-forced", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["layout"] == "flickr" and report["sentences"] == 4 and "language model" in report["recognizer"]
