@@ -361,8 +361,10 @@ def tacotron2_losses(c: Tacotron2Config, mel, mel_lengths, symbol_lengths, befor
     def frame_losses(pred):  # -> (configured loss, MSE), each averaged over the valid frames and bands
         diff = (pred - mel) * frame_mask
         mse = diff.square().sum() / denom
-        l1 = diff.abs().sum() / denom if "l1" in c.mel_loss else None
-        return {"mse": mse, "l1": l1, "l1+mse": (l1 + mse) if l1 is not None else None}[c.mel_loss], mse
+        if c.mel_loss == "mse":
+            return mse, mse
+        l1 = diff.abs().sum() / denom
+        return (l1 if c.mel_loss == "l1" else l1 + mse), mse
 
     mel_loss, _ = frame_losses(before)
     post_loss, post_mse = frame_losses(after)
