@@ -337,7 +337,7 @@ def cmd_tts(args) -> int:
         note = " (hit the decoder step limit)" if stopped else ""
         print(f"wrote {out}: {len(wave) / result.sample_rate:.2f} s, {text!r}{note}")
     if plot is not None:
-        labels = S.to_symbols(texts[0], synth.model.config.phonemes)
+        labels = synth.symbols(texts[0])
         fig = plots.tts_figure(result.alignments[0], result.mels[0], S.normalize(texts[0]),
                                synth.preset.hop_length / synth.preset.sample_rate, labels)
         plots.save_figure(fig, plot)
@@ -352,7 +352,7 @@ def cmd_eval_tts(args) -> int:
     out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
                           progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop,
-                          teacher_forced=args.teacher_forced)
+                          teacher_forced=args.teacher_forced, seeds=args.seeds)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0
 
@@ -518,6 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also decode N random GRID-grammar sentences (new text: focus, step-limit hits, WER)")
     q.add_argument("--teacher-forced", action="store_true",
                    help="also the WER of mels predicted with the real previous frame fed back (as in training)")
+    q.add_argument("--seeds", type=positive_int, default=1,
+                   help="decode every sentence N times (the prenet's dropout stays on at inference): focus, step-limit "
+                        "hits and synthetic WER over all N readings")
     q.add_argument("--force", action="store_true")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_tts)

@@ -167,3 +167,27 @@ def test_init_from_another_reduction_factor():
     assert torch.equal(r3.frame_proj.bias[2 * M:], state["frame_proj.bias"][M:])
     with pytest.raises(ParameterError, match="mels"):
         r1.init_from_state({**state, "frame_proj.weight": state["frame_proj.weight"][:-1]})
+
+
+@pytest.mark.parametrize("r", [1, 2])
+def test_compiled_decoder_equals_the_torch_loop(r):
+    """The numba loop (``tacotron2_decode``) decodes what ``_step`` does, with the prenet's dropout on, through
+    the attention fallback, the gate and the step limit, batched with padding."""
+    pytest.importorskip("numba")
+    torch.manual_seed(0)
+    model = Tacotron2(dataclasses.replace(Tacotron2Config.tiny(), reduction=r, eos_patience=2)).eval()
+    ids, lengths, _ = batch(r)
+    for kwargs in ({"max_steps": 40}, {"max_steps": 9, "gate_threshold": 2.0}, {"max_steps": 40, "gate_threshold": 0.52}):
+        torch.manual_seed(5)
+        ours = model.infer(ids, lengths, backend="numba", **kwargs)
+        torch.manual_seed(5)
+        theirs = model.infer(ids, lengths, backend="torch", **kwargs)
+        assert ours["lengths"].tolist() == theirs["lengths"].tolist()
+        assert ours["hit_limit"].tolist() == theirs["hit_limit"].tolist()
+        assert torch.allclose(ours["mel"], theirs["mel"], atol=1e-4)
+        assert torch.allclose(ours["alignments"], theirs["alignments"], atol=1e-5)
+    assert theirs["lengths"].min() < 40 * r  # the last setting stopped early (gate or fallback), not at the limit
+    with pytest.raises(ParameterError, match="numba"):
+        model.double().infer(ids, lengths, backend="numba")
+    with pytest.raises(ParameterError, match="backend"):
+        model.infer(ids, lengths, backend="cuda")

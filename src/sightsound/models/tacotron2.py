@@ -66,6 +66,7 @@ class Tacotron2Config:
     max_decoder_steps: int = 1000
     eos_patience: int = 3             # attention-based stop: steps with the peak on the end symbol
     phonemes: bool = False
+    letter_names: bool = False        # one-letter words are letter names ("a" -> EY1), see text.symbols
     audio_preset: str = "tts16k"
 
     def __post_init__(self) -> None:
@@ -130,10 +131,19 @@ class Prenet(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip((n_in,) + tuple(dims[:-1]), dims))
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
-            x = F_nn.dropout(F_nn.relu(layer(x)), self.dropout, training=True)  # also at inference
+    def forward(self, x: torch.Tensor, masks: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """(..., M) -> (..., P). Dropout also at inference; ``masks`` (one per layer, scaled keep masks as
+        ``draw_masks`` makes them) replaces the draws."""
+        for i, layer in enumerate(self.layers):
+            x = F_nn.relu(layer(x))
+            x = F_nn.dropout(x, self.dropout, training=True) if masks is None else x * masks[i]
         return x
+
+    def draw_masks(self, n_steps: int, batch: int, like: torch.Tensor) -> list[torch.Tensor]:
+        """The dropout of ``n_steps`` decoder steps drawn at once: per layer (K, B, P), 0 or 1 / (1 - p)."""
+        keep = 1.0 - self.dropout
+        return [torch.bernoulli(like.new_full((n_steps, batch, layer.out_features), keep)) / keep
+                for layer in self.layers]
 
 
 class Postnet(nn.Module):
@@ -243,13 +253,13 @@ class Tacotron2(nn.Module):
             frames.append(f)
             gates.append(g)
             alphas.append(a)
-        return self._outputs(frames, gates, alphas)
+        return self._outputs(torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(alphas, 1))
 
     def _outputs(self, frames, gates, alphas):
-        c = self.config
-        B = frames[0].shape[0]
-        mel = torch.stack(frames, 1).reshape(B, -1, c.n_mels).transpose(1, 2)  # (B, K, r*M) -> (B, M, K*r)
-        return mel, mel + self.postnet(mel), torch.stack(gates, 1), torch.stack(alphas, 1)
+        """frames (B, K, r M), gates (B, K), alphas (B, K, L) -> (mel, mel + postnet(mel), gates, alphas)."""
+        B = frames.shape[0]
+        mel = frames.reshape(B, -1, self.config.n_mels).transpose(1, 2)  # (B, K, r*M) -> (B, M, K*r)
+        return mel, mel + self.postnet(mel), gates, alphas
 
     def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
         symbols, lengths, mel, mel_lengths = batch
@@ -294,20 +304,52 @@ class Tacotron2(nn.Module):
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
     def infer(self, symbols: torch.Tensor, lengths: torch.Tensor | None = None, *, max_steps: int | None = None,
-              gate_threshold: float | None = None) -> dict[str, torch.Tensor]:
+              gate_threshold: float | None = None, backend: str = "auto") -> dict[str, torch.Tensor]:
         """Free-running synthesis for a batch. symbols (B, L) (or (L,)), lengths (B,) -> dict with
         ``mel`` (B, M, T) after the postnet (zero beyond each length; ``mel_before``: before it), ``lengths`` (B,) frames,
         ``alignments`` (B, K, L), ``hit_limit`` (B,) bool: stopped by ``max_steps`` rather than the gate or
-        the attention-based fallback (the attention peak on the end symbol for ``eos_patience`` steps)."""
-        c = self.config
+        the attention-based fallback (the attention peak on the end symbol for ``eos_patience`` steps).
+        ``backend``: "torch" (``_step`` per step), "numba" (the whole loop compiled,
+        ``models/tacotron2_decode.py``; CPU float32) or "auto" (numba for a single sentence where it can run,
+        torch for batches, whose products torch spreads over the cores). The prenet's dropout masks are drawn up
+        front, so both backends decode the same sentence from the same seed."""
+        from sightsound.models import tacotron2_decode
+
+        if backend not in ("auto", "torch", "numba"):
+            raise ParameterError(f"backend must be auto, torch or numba, got {backend!r}")
         if symbols.ndim == 1:
             symbols = symbols.unsqueeze(0)
+        compiled = tacotron2_decode.available(self, symbols)
+        if backend == "numba" and not compiled:
+            raise ParameterError("the numba decoder needs numba and scipy, a CPU float32 model and a 2-layer prenet")
+        if backend == "numba" or (backend == "auto" and compiled and symbols.shape[0] == 1):
+            # torch's few operations on one thread: its idle OpenMP workers would spin against the loop's BLAS
+            with tacotron2_decode.torch_threads(1):
+                return self._infer(symbols, lengths, max_steps, gate_threshold, tacotron2_decode.decode)
+        return self._infer(symbols, lengths, max_steps, gate_threshold, Tacotron2._decode_torch)
+
+    def _infer(self, symbols, lengths, max_steps, gate_threshold, decode):
+        """``infer`` with the loop ``decode(model, memory, processed, mask, lengths, masks, threshold)``."""
+        c = self.config
         B, L = symbols.shape
         device = symbols.device
         lengths = torch.full((B,), L, device=device) if lengths is None else lengths.to(device)
         max_steps = max_steps or c.max_decoder_steps
         threshold = c.gate_threshold if gate_threshold is None else gate_threshold
         memory, processed, mask = self.encode(symbols, lengths)
+        masks = self.prenet.draw_masks(max_steps, B, memory)
+        frames, gates, alphas, steps, done = decode(self, memory, processed, mask, lengths, masks, threshold)
+        before, mel, _, alignments = self._outputs(frames, gates, alphas)
+        n_frames = steps * c.reduction
+        keep = torch.arange(mel.shape[-1], device=device)[None, None, :] < n_frames[:, None, None]
+        return {"mel": mel * keep, "mel_before": before * keep, "lengths": n_frames, "alignments": alignments,
+                "hit_limit": ~done}
+
+    def _decode_torch(self, memory, processed, mask, lengths, masks, threshold):
+        """The free-running loop, one ``_step`` per decoder step -> frames (B, K, r M), gates (B, K),
+        alphas (B, K, L), steps (B,) (K_max where it never stopped), done (B,)."""
+        c = self.config
+        B, device, max_steps = memory.shape[0], memory.device, masks[0].shape[0]
         state = self.initial_state(memory)
         prev = memory.new_zeros(B, c.n_mels)
         done = torch.zeros(B, dtype=torch.bool, device=device)
@@ -315,7 +357,7 @@ class Tacotron2(nn.Module):
         on_end = torch.zeros(B, dtype=torch.long, device=device)
         frames, gates, alphas = [], [], []
         for k in range(max_steps):
-            f, g, a, state = self._step(self.prenet(prev), state, memory, processed, mask)
+            f, g, a, state = self._step(self.prenet(prev, [m[k] for m in masks]), state, memory, processed, mask)
             frames.append(f)
             gates.append(g)
             alphas.append(a)
@@ -328,11 +370,7 @@ class Tacotron2(nn.Module):
             done |= stop
             if bool(done.all()):
                 break
-        before, mel, _, alignments = self._outputs(frames, gates, alphas)
-        n_frames = steps * c.reduction
-        keep = torch.arange(mel.shape[-1], device=device)[None, None, :] < n_frames[:, None, None]
-        return {"mel": mel * keep, "mel_before": before * keep, "lengths": n_frames, "alignments": alignments,
-                "hit_limit": ~done}
+        return torch.stack(frames, 1), torch.stack(gates, 1), torch.stack(alphas, 1), steps, done
 
 
 # ------------------------------------------------------------------------------------------------

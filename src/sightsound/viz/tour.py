@@ -313,7 +313,7 @@ def section_tts(ctx: TourContext) -> Section:
     old, ctx.preset = ctx.preset, synth.preset
     parts = []
     for i, (text, wave, mel, alignment) in enumerate(zip(result.texts, result.waves, result.mels, result.alignments)):
-        labels = S.to_symbols(text, synth.model.config.phonemes)
+        labels = synth.symbols(text)
         fig = plots.tts_figure(alignment, mel, S.normalize(text), synth.preset.hop_length / synth.preset.sample_rate,
                                labels)
         parts.append(ctx.figure(fig, f"tts_{i}.png") + ctx.sound(wave, f"tts_{i}.wav", f"\u201c{text}\u201d "
