@@ -333,7 +333,8 @@ def section_tts(ctx: TourContext) -> Section:
     if ctx.tts_eval:
         e = ctx.tts_eval
         body += _p(
-            f"Measured on {e['sentences']} held-out GRID sentences (<code>sightsound eval tts</code>): focus rate "
+            f"Measured on {e['sentences']} held-out GRID sentences, each read {e.get('seeds', 1)} time(s) (the "
+            f"prenet's dropout stays on at inference; <code>sightsound eval tts</code>): focus rate "
             f"{e['focus_rate']:.3f} (mean over decoder steps of the largest attention weight), "
             f"{e['hit_step_limit']} decodes hit the step limit, word error rate {e['wer_synthesised_griffinlim']:.3f} "
             f"for the synthetic speech against {e['wer_real_griffinlim_resynthesis']:.3f} for Griffin-Lim "
