@@ -142,8 +142,8 @@ class Prenet(nn.Module):
     def draw_masks(self, n_steps: int, batch: int, like: torch.Tensor) -> list[torch.Tensor]:
         """The dropout of ``n_steps`` decoder steps drawn at once: per layer (K, B, P), 0 or 1 / (1 - p)."""
         keep = 1.0 - self.dropout
-        return [torch.bernoulli(like.new_full((n_steps, batch, layer.out_features), keep)) / keep
-                for layer in self.layers]
+        return [torch.bernoulli(like.new_full((n_steps, batch, layer.out_features), keep)) / max(keep, 1e-12)
+                for layer in self.layers]  # keep = 0 (p = 1): all zero, as F.dropout
 
 
 class Postnet(nn.Module):
