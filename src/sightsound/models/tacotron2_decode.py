@@ -4,7 +4,7 @@ A decoder step of the cpu-preset model is about fifty small torch operations (tw
 location-sensitive attention over a few dozen symbols, the frame and stop projections, the stopping rule);
 at batch 1 their dispatch costs as much as their arithmetic, and a step must take well under the 10 ms of
 audio it makes. Here the whole loop — every step until every sentence has stopped — is one compiled call
-making nine matrix products a step (BLAS): each LSTM reads its inputs and its state as one concatenated row
+making eight matrix products a step at batch 1 (BLAS; location and context per sentence): each LSTM reads its inputs and its state as one concatenated row
 against its stacked weights, the frame and stop projections are one product. At batch 1 the step is bound by
 reading the LSTM weights from memory. The maths is :meth:`Tacotron2._step` at inference (Shen et al. 2018, Sec. 2.2-2.3;
 ``models/tacotron2.py`` draws it):
