@@ -1,5 +1,5 @@
 """Properties of sightsound.audio.functional that hold whatever the reference says:
-roundtrip, batch_consistency, gradcheck, Parseval, windows, mu-law, NNLS, Griffin-Lim convergence,
+roundtrip, batch_consistency, gradcheck, Parseval, windows, mu-law, pre-emphasis, NNLS, Griffin-Lim convergence,
 device, and clear errors for bad parameters."""
 
 from __future__ import annotations
@@ -137,6 +137,21 @@ def test_mu_law_roundtrip_and_known_values():
     assert torch.all((x_hat - x).abs() <= 0.5 * (2 / 255) * math.log1p(255) * (1 / 255 + x.abs()) * 1.05)
 
 
+@pytest.mark.parametrize("coef", [0.0, 0.5, 0.97, 0.999])
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 4097, 50000])
+def test_emphasis_filters_match_scipy_lfilter(coef, n):
+    """pre_emphasis = lfilter([1, -a], [1]); de_emphasis = lfilter([1], [1, -a]) (both from rest), exact up
+    to rounding at every length around the block size and over several levels of block recursion."""
+    signal = pytest.importorskip("scipy.signal")
+    x = torch.randn(2, n, generator=torch.Generator().manual_seed(n), dtype=torch.float64)
+    e = F.pre_emphasis(x, coef)
+    assert np.allclose(e.numpy(), signal.lfilter([1.0, -coef], [1.0], x.numpy(), axis=-1), rtol=0, atol=1e-13)
+    y = F.de_emphasis(x, coef)
+    assert np.allclose(y.numpy(), signal.lfilter([1.0], [1.0, -coef], x.numpy(), axis=-1), rtol=1e-10, atol=1e-10)
+    assert torch.allclose(F.de_emphasis(e, coef), x, atol=1e-11)
+    assert F.de_emphasis(x.float(), coef).dtype == torch.float32
+
+
 def test_mel_to_linear_nnls_matches_scipy_objective():
     optimize = pytest.importorskip("scipy.optimize")
     basis = F.mel_filterbank(16000, 256, 20, dtype=torch.float64)
@@ -204,6 +219,8 @@ def test_device_results_equal_cpu(device):
         (lambda y: F.griffin_lim(F.spectrogram(y, 256), n_fft=512), "frequency bins"),
         (lambda y: F.power_to_db(y, amin=0), "amin"),
         (lambda y: F.resample(y, 0, 16000), "orig_sr"),
+        (lambda y: F.pre_emphasis(y, 1.0), "emphasis"),
+        (lambda y: F.de_emphasis(y, -0.1), "emphasis"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(call, message):

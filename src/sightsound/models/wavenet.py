@@ -54,6 +54,7 @@ class WaveNetConfig:
     speaker_dim: int = 16
     sample_rate: int = 16000
     audio_preset: str = "tts16k"              # the log-mel analysis the vocoder expects
+    pre_emphasis: float = 0.0                 # > 0: predict e[n] = x[n] - a x[n-1], fed the waveform x
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -67,6 +68,8 @@ class WaveNetConfig:
             raise ParameterError(f"gate_channels must be even, got {self.gate_channels}")
         if self.kernel_size < 2:
             raise ParameterError(f"kernel_size must be >= 2, got {self.kernel_size}")
+        if not 0.0 <= self.pre_emphasis < 1.0:
+            raise ParameterError(f"pre_emphasis must be in [0, 1), got {self.pre_emphasis}")
 
     @classmethod
     def tiny(cls) -> "WaveNetConfig":
@@ -178,14 +181,26 @@ class WaveNet(nn.Module):
                 f"receptive field {n} samples = {ms:.1f} ms, {params / 1e6:.2f} M parameters")
 
     # ---------------------------------------------------------------- training
+    def modelled(self, wave: torch.Tensor) -> torch.Tensor:
+        """The signal whose next sample the network predicts: the waveform itself, or with ``pre_emphasis``
+        a its first difference ``e[n] = x[n] - a x[n-1]`` (the sample before a training window counts as
+        0). Generation draws e[n] and adds ``a x[n-1]``, so the noise of the draw (mu-law quantisation,
+        sampling) comes out tilted like speech - quiet at high frequencies, where speech is quiet -
+        instead of white. (B, S) -> (B, S)."""
+        a = self.config.pre_emphasis
+        return AF.pre_emphasis(wave, a) if a else wave
+
     def input_values(self, wave: torch.Tensor) -> torch.Tensor:
-        """What the network is fed for a sample: its mu-law quantised value (so training sees exactly
-        what generation feeds back), or the clipped value for the mixture output. (B, S) -> (B, S)."""
+        """What the network is fed for a sample of a waveform - exactly what generation feeds back: the
+        modelled signal mu-law quantised (or clipped, for the mixture output), and with pre-emphasis
+        turned back into a waveform, so the network sees x (and any drift of it), not e. (B, S) -> (B, S)."""
         c = self.config
+        e = self.modelled(wave)
         if c.output == "mulaw":
-            return AF.mu_law_decode(AF.mu_law_encode(wave, c.quantization_channels), c.quantization_channels,
-                                    dtype=wave.dtype)
-        return wave.clamp(-1.0, 1.0)
+            e = AF.mu_law_decode(AF.mu_law_encode(e, c.quantization_channels), c.quantization_channels, dtype=wave.dtype)
+        else:
+            e = e.clamp(-1.0, 1.0)
+        return AF.de_emphasis(e, c.pre_emphasis) if c.pre_emphasis else e
 
     def conditioning(self, mel: torch.Tensor) -> torch.Tensor:
         """(B, M, T + 2c) -> (B, T * hop, C), channels last."""
@@ -226,6 +241,7 @@ class WaveNet(nn.Module):
     def nll(self, logits: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood per sample (nats). logits (B, S, Q), wave (B, S) -> ()."""
         c = self.config
+        wave = self.modelled(wave)
         if c.output == "mulaw":
             target = AF.mu_law_encode(wave, c.quantization_channels)
             return F_nn.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1))
