@@ -140,6 +140,7 @@ def test_config_errors():
 def test_describe_mentions_receptive_field():
     text = WaveNet(WaveNetConfig.cpu()).describe()
     assert "receptive field 253 samples = 15.8 ms" in text
+    assert "pre-emphasised signal (a = 0.97)" in WaveNet(dataclasses.replace(WaveNetConfig.cpu(), pre_emphasis=0.97)).describe()
 
 
 @pytest.mark.parametrize("output", ["mulaw", "mol"])
@@ -154,12 +155,11 @@ def test_fast_generation_draws_what_naive_recomputation_draws(output):
 
 
 @pytest.mark.parametrize("output", ["mulaw", "mol"])
-def test_pre_emphasis_predicts_the_first_difference_fed_the_waveform(output):
-    """With ``pre_emphasis`` a the network predicts e[n] = x[n] - a x[n-1] and is fed the waveform: its
-    likelihood is that of e, its inputs are the quantised e turned back into a waveform, step-by-step
-    logits equal the parallel pass, and generation feeds back exactly what training feeds (teacher forcing
-    the generated waveform reproduces the generation's logits); the generated first differences lie on the
-    mu-law levels that were drawn."""
+def test_pre_emphasis_models_the_first_difference(output):
+    """With ``pre_emphasis`` a the network models e[n] = x[n] - a x[n-1]: it is fed and scored on e, its
+    step-by-step logits equal the parallel pass, and generation hands back the de-emphasised draws (the
+    same draws as the plain model's, whose weights it shares); teacher forcing the generated waveform
+    reproduces the generation's logits, and its first differences lie on the mu-law levels drawn."""
     a = 0.9
     plain, emphasised = make(output), make(output, pre_emphasis=a)  # same seed: same weights
     wave, mel = inputs(plain)
@@ -167,10 +167,7 @@ def test_pre_emphasis_predicts_the_first_difference_fed_the_waveform(output):
     e[:, 1:] -= a * wave[:, :-1]
     with torch.no_grad():
         logits = emphasised(wave, mel)
-        fed = G.AF.de_emphasis(plain.input_values(e), a)  # quantised e, back to a waveform
-        assert torch.allclose(emphasised.input_values(wave), fed, atol=1e-12)
-        shifted = torch.nn.functional.pad(fed, (1, -1))
-        assert torch.allclose(logits, plain.logits_from(shifted, plain.conditioning(mel)), atol=1e-12)
+        assert torch.equal(logits, plain(e, mel))  # fed e
         assert torch.equal(emphasised.nll(logits, wave), plain.nll(logits, e))  # scored on e
     for backend in BACKENDS:
         stepwise = G.teacher_forced_logits(emphasised, wave, mel, backend=backend)
@@ -181,15 +178,21 @@ def test_pre_emphasis_predicts_the_first_difference_fed_the_waveform(output):
     for backend in BACKENDS:
         uniforms = torch.rand(2, cond.shape[1], 2, generator=gen().manual_seed(3), dtype=torch.float64)
         with torch.no_grad():
-            x, drawn = G.run(emphasised, cond, None, mode=G.MODE_MULAW if output == "mulaw" else G.MODE_MOL,
-                             uniforms=uniforms, backend=backend, record=True)
+            drawn, drawn_logits = G.run(emphasised, cond, None, mode=G.MODE_MULAW if output == "mulaw" else G.MODE_MOL,
+                                        uniforms=uniforms, backend=backend, record=True)
+        x = G.AF.de_emphasis(drawn, a)
         again = G.teacher_forced_logits(emphasised, x, mel, backend=backend)
-        assert float((again - drawn).abs().max()) <= 1e-6
+        assert float((again - drawn_logits).abs().max()) <= 1e-6
         if output == "mulaw":
             levels = G.AF.mu_law_decode(torch.arange(64), 64, dtype=torch.float64)
             steps = G.AF.pre_emphasis(x, a).flatten()
             assert float((steps[:, None] - levels[None]).abs().min(1).values.max()) < 1e-9
-    x = emphasised.generate(mel[..., 1:-1], torch.tensor([5, 2]), generator=gen().manual_seed(3))
-    assert torch.all(x[1, 2 * plain.config.hop_length:] == 0)  # past its length, silence
-    naive = G.generate_naive(emphasised, mel[..., 1:-1], x.shape[1], generator=gen().manual_seed(3))
+    mel = mel[..., 1:-1]
+    x = emphasised.generate(mel, torch.tensor([5, 2]), generator=gen().manual_seed(3))
+    e_drawn = plain.generate(mel, torch.tensor([5, 2]), generator=gen().manual_seed(3))
+    hop = plain.config.hop_length
+    assert torch.allclose(x[0], G.AF.de_emphasis(e_drawn[0], a), atol=1e-12)
+    assert torch.allclose(x[1, : 2 * hop], G.AF.de_emphasis(e_drawn[1, : 2 * hop], a), atol=1e-12)
+    assert torch.all(x[1, 2 * hop:] == 0)  # past its length, silence
+    naive = G.generate_naive(emphasised, mel, x.shape[1], generator=gen().manual_seed(3))
     assert torch.allclose(naive[0], x[0], atol=1e-9)

@@ -54,7 +54,7 @@ class WaveNetConfig:
     speaker_dim: int = 16
     sample_rate: int = 16000
     audio_preset: str = "tts16k"              # the log-mel analysis the vocoder expects
-    pre_emphasis: float = 0.0                 # > 0: predict e[n] = x[n] - a x[n-1], fed the waveform x
+    pre_emphasis: float = 0.0                 # > 0: model e[n] = x[n] - a x[n-1]; generate() de-emphasises
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -177,30 +177,35 @@ class WaveNet(nn.Module):
         c = self.config
         params = sum(p.numel() for p in self.parameters())
         return (f"WaveNet: {c.n_layers} layers (K={c.kernel_size}, dilations up to {max(c.dilations)}), "
-                f"{c.residual_channels}/{c.gate_channels}/{c.skip_channels} channels, {c.output} output, "
+                f"{c.residual_channels}/{c.gate_channels}/{c.skip_channels} channels, {c.output} output"
+                f"{f' of the pre-emphasised signal (a = {c.pre_emphasis})' if c.pre_emphasis else ''}, "
                 f"receptive field {n} samples = {ms:.1f} ms, {params / 1e6:.2f} M parameters")
 
     # ---------------------------------------------------------------- training
     def modelled(self, wave: torch.Tensor) -> torch.Tensor:
-        """The signal whose next sample the network predicts: the waveform itself, or with ``pre_emphasis``
-        a its first difference ``e[n] = x[n] - a x[n-1]`` (the sample before a training window counts as
-        0). Generation draws e[n] and adds ``a x[n-1]``, so the noise of the draw (mu-law quantisation,
-        sampling) comes out tilted like speech - quiet at high frequencies, where speech is quiet -
-        instead of white. (B, S) -> (B, S)."""
+        """The signal the network models (is fed, and predicts): the waveform itself, or with
+        ``pre_emphasis`` a its first difference ``e[n] = x[n] - a x[n-1]`` (the sample before a training
+        window counts as 0). Generation draws e and de-emphasises it (:meth:`output_wave`), so the noise
+        of the draws (mu-law quantisation, sampling) comes out tilted like speech - quiet at high
+        frequencies, where speech is quiet - instead of white (as in LPCNet, Valin & Skoglund 2019).
+        (B, S) -> (B, S)."""
         a = self.config.pre_emphasis
         return AF.pre_emphasis(wave, a) if a else wave
 
+    def output_wave(self, modelled: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`modelled`: drawn samples (B, S) -> waveform (B, S)."""
+        a = self.config.pre_emphasis
+        return AF.de_emphasis(modelled, a) if a else modelled
+
     def input_values(self, wave: torch.Tensor) -> torch.Tensor:
-        """What the network is fed for a sample of a waveform - exactly what generation feeds back: the
-        modelled signal mu-law quantised (or clipped, for the mixture output), and with pre-emphasis
-        turned back into a waveform, so the network sees x (and any drift of it), not e. (B, S) -> (B, S)."""
+        """What the network is fed for a sample of a waveform: the modelled signal mu-law quantised (so
+        training sees exactly what generation feeds back), or clipped for the mixture output. (B, S) -> (B, S)."""
         c = self.config
         e = self.modelled(wave)
         if c.output == "mulaw":
-            e = AF.mu_law_decode(AF.mu_law_encode(e, c.quantization_channels), c.quantization_channels, dtype=wave.dtype)
-        else:
-            e = e.clamp(-1.0, 1.0)
-        return AF.de_emphasis(e, c.pre_emphasis) if c.pre_emphasis else e
+            return AF.mu_law_decode(AF.mu_law_encode(e, c.quantization_channels), c.quantization_channels,
+                                    dtype=wave.dtype)
+        return e.clamp(-1.0, 1.0)
 
     def conditioning(self, mel: torch.Tensor) -> torch.Tensor:
         """(B, M, T + 2c) -> (B, T * hop, C), channels last."""

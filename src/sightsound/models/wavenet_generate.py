@@ -9,8 +9,7 @@ The per-sample recursion, for a batch of B utterances at time t (shapes per item
                        o = W_out,l z + b_out,l;  x = (x + o_res) / sqrt 2;  skip += o_skip
     logits = W_2 relu(W_1' relu(skip) + b_1) + b_2,   W_1' = W_1 / sqrt(L)
     s_t = sample(logits, uniforms[t])  (or the given sample, for the teacher-forced check)
-    with pre-emphasis a the network predicts e_t = s_t - a s_{t-1} and is fed the waveform back:
-    s_t = sample(logits, uniforms[t]) + a s_{t-1}
+    with pre-emphasis a, s is the emphasised signal e_t = x_t - a x_{t-1}; the waveform is de-emphasised after
 
 It runs in numba (a compiled loop of small matrix-vector products: no Python per sample) or in torch
 (batched matrix products per layer: the fallback, and the path on GPUs). Uniform random numbers are
@@ -79,7 +78,7 @@ def _projected_conditioning(W: dict, cond: torch.Tensor, start: int, stop: int,
 
 
 def _steps_numba(P, prev, uniforms, teacher, mode, w_in, b_in, W_dil, b_out, W_out, dilations, offsets, spans,
-                 positions, buffers, W1, b1, W2, b2, values, n_mix, log_scale_min, temperature, emphasis,
+                 positions, buffers, W1, b1, W2, b2, values, n_mix, log_scale_min, temperature,
                  samples, logits_out, record):
     """n steps for B items. P (n, B, L, G); prev (B,) last samples (updated); uniforms (n, B, 2);
     teacher (n, B) (MODE_TEACHER); buffers (B, sum spans, R); positions (L,) ring heads (updated);
@@ -141,8 +140,6 @@ def _steps_numba(P, prev, uniforms, teacher, mode, w_in, b_in, W_dil, b_out, W_o
                 log_s = max(logits[2 * n_mix + m], log_scale_min)
                 s = logits[n_mix + m] + math.exp(log_s) * temperature * (math.log(u) - math.log(1.0 - u))
                 s = min(max(s, -1.0), 1.0)
-            if mode != 0:
-                s += emphasis * prev[b]  # the drawn value is e_t: back to the waveform
             prev[b] = s
             samples[t, b] = s
         for l in range(L):
@@ -190,7 +187,7 @@ def _sample(logits, u, mode, values, n_mix, log_scale_min, temperature):
 
 
 def _steps_torch(P, prev, uniforms, teacher, mode, W, dilations, spans, positions, buffers, values, n_mix,
-                 log_scale_min, temperature, emphasis, samples, logits_out, record):
+                 log_scale_min, temperature, samples, logits_out, record):
     """The same recursion with batched torch ops; buffers is a list of (B, span_l, R) tensors."""
     n, B, L, G = P.shape
     R = W["w_in"].shape[0]
@@ -217,10 +214,8 @@ def _steps_torch(P, prev, uniforms, teacher, mode, W, dilations, spans, position
         logits = torch.addmm(W["b2"], h, W2_t)  # (B, Q)
         if record:
             logits_out[t] = logits
-        if mode == MODE_TEACHER:
-            s = teacher[t]
-        else:
-            s = _sample(logits, uniforms[t], mode, values, n_mix, log_scale_min, temperature) + emphasis * prev
+        s = teacher[t] if mode == MODE_TEACHER else _sample(logits, uniforms[t], mode, values, n_mix,
+                                                            log_scale_min, temperature)
         prev = s.to(prev.dtype)
         samples[t] = prev
         for l in range(L):
@@ -285,8 +280,7 @@ def run(model, cond: torch.Tensor, speaker: torch.Tensor | None, *, mode: int, t
             steps(P, prev_np, uniforms_t[start:stop].numpy(), teacher_t[start:stop].numpy(), mode,
                   np_W["w_in"], np_W["b_in"], np_W["W_dil"], np_W["b_out"], np_W["W_out"], dil_np, offsets,
                   spans_np, positions, buffers, np_W["W1"], np_W["b1"], np_W["W2"], np_W["b2"], values.numpy(),
-                  c.n_mixtures, float(c.log_scale_min), float(temperature), float(c.pre_emphasis),
-                  samples[start:stop].numpy(),
+                  c.n_mixtures, float(c.log_scale_min), float(temperature), samples[start:stop].numpy(),
                   out_logits, record)
             bar.update(stop - start)
     else:
@@ -297,7 +291,7 @@ def run(model, cond: torch.Tensor, speaker: torch.Tensor | None, *, mode: int, t
             P = _projected_conditioning(W, cond, start, stop, speaker_terms)
             prev = _steps_torch(P, prev, uniforms_t[start:stop], teacher_t[start:stop], mode, W, dilations, spans,
                                 positions, buffers, values, c.n_mixtures, c.log_scale_min, temperature,
-                                c.pre_emphasis, samples[start:stop], logits[start:stop] if record else None, record)
+                                samples[start:stop], logits[start:stop] if record else None, record)
             bar.update(stop - start)
     bar.close()
     return samples.t().contiguous(), (logits.transpose(0, 1).contiguous() if record else None)
@@ -335,6 +329,7 @@ def generate(model, mel: torch.Tensor, lengths: torch.Tensor | None = None, spea
     mode = MODE_MULAW if c.output == "mulaw" else MODE_MOL
     wave, _ = run(model, cond, speaker, mode=mode, uniforms=uniforms, temperature=temperature, backend=backend,
                   chunk=chunk, progress=progress)
+    wave = model.output_wave(wave)
     if lengths is not None:
         lengths = torch.as_tensor(lengths, device=wave.device).reshape(B)
         keep = torch.arange(S, device=wave.device)[None] < (lengths[:, None] * c.hop_length)
@@ -362,6 +357,5 @@ def generate_naive(model, mel: torch.Tensor, n_samples: int, *, generator: torch
     for t in range(n_samples):
         lo = max(0, t + 1 - field)
         logits = model.logits_from(prev[:, lo:t + 1], cond[:, lo:t + 1])[:, -1]  # (B, Q)
-        prev[:, t + 1] = (_sample(logits, uniforms[:, t], mode, values, c.n_mixtures, c.log_scale_min, temperature)
-                          + c.pre_emphasis * prev[:, t])
-    return prev[:, 1:n_samples + 1]
+        prev[:, t + 1] = _sample(logits, uniforms[:, t], mode, values, c.n_mixtures, c.log_scale_min, temperature)
+    return model.output_wave(prev[:, 1:n_samples + 1])
