@@ -28,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="a folder laid out like grid-s1 (audio/, align/)")
     parser.add_argument("--levels", type=int, nargs="+", default=[256, 1024, 65536])
-    parser.add_argument("--pre-emphasis", type=float, nargs="+", default=[0.0, 0.85, 0.97],
+    parser.add_argument("--pre-emphasis", type=float, nargs="+", default=[0.0, 0.85, 0.9, 0.97],
                         help="emphasis coefficients to compare (0: the waveform itself)")
     parser.add_argument("--out")
     args = parser.parse_args()
