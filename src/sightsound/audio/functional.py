@@ -49,9 +49,9 @@ __all__ = [
     "griffin_lim",
     "phase_gradient_heap_integration",
     "mu_law_encode",
+    "mu_law_decode",
     "pre_emphasis",
     "de_emphasis",
-    "mu_law_decode",
     "resample",
 ]
 
