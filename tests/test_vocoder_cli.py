@@ -102,7 +102,36 @@ def test_eval_vocoder_cli(trained, tmp_path, capsys):
         assert entry["mcd_db"] > 0 and entry["lsd_db"] > 0 and 0 < entry["spectral_convergence"]
         assert entry["wer"] >= 0 and entry["real_time_factor"] > 0 and len(entry["slot_error_rates"]) == 6
     assert len(list(out_dir.glob("*.wav"))) == 6
+    assert set(report["systems"]["wavenet"]["mcd_by_level_db"]) <= {"0-10", "10-20", "20-30", "30-40"}
     assert main(["eval", "vocoder", "--model", str(run), "--data", str(tmp_path), "--json"]) == 2
+
+
+def test_eval_vocoder_draws(trained, tmp_path, capsys):
+    """--draws N: draw d is the run with --seed SEED+d; means, WER range and the between-draw distortion."""
+    pytest.importorskip("pocketsphinx")
+    root, run = trained
+    common = ["eval", "vocoder", "--model", str(run), "--data", str(root / "grid-s1"), "--limit", "2",
+              "--iterations", "2", "--json"]
+    singles = []
+    for seed in (5, 6):
+        assert main([*common, "--seed", str(seed)]) == 0
+        singles.append(json.loads(capsys.readouterr().out)["systems"])
+    assert main([*common, "--seed", "5", "--draws", "2", "--out-dir", str(tmp_path / "audio")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    entry = report["systems"]["wavenet"]
+    assert report["draws"] == 2 and [d["seed"] for d in entry["draws"]] == [5, 6]
+    for draw, single in zip(entry["draws"], singles):
+        for k in ("wer", "mcd_db", "lsd_db", "spectral_convergence"):
+            assert draw[k] == single["wavenet"][k]
+    assert entry["mcd_db"] == pytest.approx((singles[0]["wavenet"]["mcd_db"] + singles[1]["wavenet"]["mcd_db"]) / 2,
+                                            abs=1e-3)
+    assert entry["wer_range"] == sorted(s["wavenet"]["wer"] for s in singles)
+    assert entry["between_draws"]["mcd_db"] > 0 and entry["between_draws"]["lsd_db"] > 0
+    assert report["systems"]["griffinlim"]["mcd_db"] == singles[0]["griffinlim"]["mcd_db"]  # one pass, no draws
+    assert "draws" not in report["systems"]["griffinlim"]
+    assert len(list((tmp_path / "audio").glob("*_wavenet_seed6.wav"))) == 2
+    with pytest.raises(SystemExit):
+        main([*common, "--draws", "0"])
 
 
 def test_tour_vocoder_section(trained, tmp_path):

@@ -288,13 +288,22 @@ def cmd_eval_vocoder(args) -> int:
     vocoder = Vocoder.from_pretrained(args.model, temperature=args.temperature)
     out_dir = _output_folder(args.out_dir, args.force)
     report = evaluate_vocoder(vocoder, args.data, clips=args.clips, limit=args.limit, seed=args.seed,
-                              gl_iterations=args.iterations, out_dir=out_dir, progress=not args.json)
+                              draws=args.draws, gl_iterations=args.iterations, out_dir=out_dir,
+                              progress=not args.json)
     if args.json:
         print(json.dumps(report))
     else:
         print(f"{report['clips']} clips of {report['data']} ({report['split']}), {report['audio_seconds']} s of audio")
         for system, entry in report["systems"].items():
-            print(f"  {system:12s} " + "  ".join(f"{k} {v}" for k, v in entry.items() if not isinstance(v, dict)))
+            print(f"  {system:12s} " + "  ".join(f"{k} {v}" for k, v in entry.items()
+                                                  if not isinstance(v, (dict, list))))
+            if "wer_range" in entry:
+                print(f"  {'':12s} {len(entry['draws'])} draws: WER {entry['wer_range'][0]}-{entry['wer_range'][1]}; "
+                      f"one draw against the next: MCD {entry['between_draws']['mcd_db']} dB, "
+                      f"LSD {entry['between_draws']['lsd_db']} dB")
+            if "mcd_by_level_db" in entry:
+                print(f"  {'':12s} MCD by dB below the clip's peak: "
+                      + "  ".join(f"{k} {v}" for k, v in entry["mcd_by_level_db"].items()))
             if "slot_error_rates" in entry:
                 print(f"  {'':12s} errors by word: " + "  ".join(f"{k} {v}" for k, v in entry["slot_error_rates"].items()))
     return 0
@@ -497,6 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--temperature", type=temperature_float,
                    help="WaveNet sampling temperature (default: the vocoder's, 1.0)")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--draws", type=positive_int, default=1,
+                   help="synthesise every clip this many times (seeds SEED, SEED+1, ...): mean, range and "
+                        "the distortion between draws")
     q.add_argument("--out-dir", help="also write every synthesised clip here")
     q.add_argument("--force", action="store_true")
     q.add_argument("--json", action="store_true")

@@ -50,6 +50,25 @@ def test_mcd_and_lsd_are_zero_for_identical_and_grow_with_distortion():
     assert M.log_spectral_distance(y, 0.5 * y, 16000) == pytest.approx(20 * torch.log10(torch.tensor(2.0)).item(), rel=1e-3)
 
 
+def test_mcd_by_level_finds_where_the_distortion_lives():
+    loud = _voice(0.5, seed=2)
+    y = torch.cat([loud, 0.01 * loud])  # the second half sits 40 dB below the first
+    g = torch.Generator().manual_seed(3)
+    noisy = y + 3e-4 * torch.randn(len(y), generator=g, dtype=torch.float64)  # drowns only the quiet half
+    per_frame, below = M.mel_cepstral_distortion_frames(y, noisy, 16000), M.frame_levels(y, 16000)
+    assert per_frame.shape == below.shape and float(below.min()) == 0.0 and float(below.max()) > 35
+    assert M.mel_cepstral_distortion(y, noisy, 16000) == pytest.approx(float(per_frame[below < 40].mean()))
+    assert M.log_spectral_distance(y, noisy, 16000) == pytest.approx(
+        float(M.log_spectral_distance_frames(y, noisy, 16000)[below < 40].mean()))
+    levels = M.mcd_by_level([(per_frame, below), (M.mel_cepstral_distortion_frames(y, y, 16000), below)],
+                            edges=(0, 20, 60))
+    assert set(levels) == {"0-20", "20-60"}
+    assert levels["0-20"] < 0.5 * levels["20-60"]  # the noise is 40 dB further down in the loud half
+    both = torch.cat([per_frame, torch.zeros_like(per_frame)])  # the clean pair adds zero-distortion frames
+    inside = torch.cat([below, below]) < 20
+    assert levels["0-20"] == pytest.approx(float(both[inside].mean()), abs=1e-3)
+
+
 def test_grammars():
     text = M.slots_grammar((("bin", "lay"), ("blue",)))
     assert "public <sentence> = <slot0> <slot1>;" in text and "<slot0> = bin | lay;" in text

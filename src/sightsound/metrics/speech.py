@@ -8,7 +8,8 @@ distortion, log-spectral distance.
   frame). Mel cepstrum with the usual scale: ``c_n = (1/N) sum_m ln A_m cos(pi n (m + 1/2) / N)`` of the
   natural-log mel *amplitude* spectrum ``A`` (N = 80 bands, 25 ms Hann, 5 ms hop), so that
   ``ln A(w) ~ c_0 + 2 sum_n c_n cos(n w)``; c0 (energy) left out, D = 24. Frames are compared one to one:
-  copy-synthesis keeps timing.
+  copy-synthesis keeps timing. ``mcd_by_level`` pools the per-frame values of many clips by the reference
+  frame's level (dB below its clip's loudest frame).
 - ``log_spectral_distance``: ``sqrt(mean_f (10 log10 P_f - 10 log10 P'_f)^2)`` dB per frame, averaged
   over the same speech frames.
 - ``Recognizer``: pocketsphinx (its English acoustic model ships in the PyPI wheel) with the vocabulary
@@ -89,9 +90,15 @@ def _power_and_mel(y: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, tor
     return P, basis @ P  # (F, T), (80, T)
 
 
-def _speech_frames(P_ref: torch.Tensor, speech_db: float) -> torch.Tensor:
+def _frame_levels(P_ref: torch.Tensor) -> torch.Tensor:
     energy = 10 * torch.log10(P_ref.sum(0) + 1e-12)  # (T,)
-    return energy > energy.max() - speech_db
+    return energy.max() - energy
+
+
+def frame_levels(reference: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """Each analysis frame's level in dB below the loudest frame of the waveform: (S,) -> (T,). The
+    distortion measures average over the frames less than ``speech_db`` (40) below it."""
+    return _frame_levels(_power_and_mel(reference, sample_rate)[0])
 
 
 def _cepstrum_matrix(n: int, dtype=torch.float64) -> torch.Tensor:
@@ -108,28 +115,57 @@ def _paired(reference: torch.Tensor, synthesis: torch.Tensor) -> tuple[torch.Ten
     return reference[:n], synthesis[:n]
 
 
+def mel_cepstral_distortion_frames(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
+                                   n_coefficients: int = 24) -> torch.Tensor:
+    """MCD in dB of every frame of two time-aligned waveforms (S,), (S',) -> (T,) (the shorter length)."""
+    reference, synthesis = _paired(reference, synthesis)
+    _, M_ref = _power_and_mel(reference, sample_rate)
+    _, M_syn = _power_and_mel(synthesis, sample_rate)
+    C = _cepstrum_matrix(M_ref.shape[0])[1: n_coefficients + 1]  # c1..cD
+    diff = C @ (0.5 * torch.log(M_ref + 1e-10) - 0.5 * torch.log(M_syn + 1e-10))  # ln amplitude: (D, T)
+    return (10.0 / math.log(10.0)) * torch.sqrt(2.0 * diff.square().sum(0))
+
+
 def mel_cepstral_distortion(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
                             n_coefficients: int = 24, speech_db: float = 40.0) -> float:
     """MCD in dB between two time-aligned waveforms (S,) (the shorter length is used)."""
     reference, synthesis = _paired(reference, synthesis)
-    P_ref, M_ref = _power_and_mel(reference, sample_rate)
-    _, M_syn = _power_and_mel(synthesis, sample_rate)
-    C = _cepstrum_matrix(M_ref.shape[0])[1: n_coefficients + 1]  # c1..cD
-    diff = C @ (0.5 * torch.log(M_ref + 1e-10) - 0.5 * torch.log(M_syn + 1e-10))  # ln amplitude: (D, T)
-    per_frame = (10.0 / math.log(10.0)) * torch.sqrt(2.0 * diff.square().sum(0))
-    return float(per_frame[_speech_frames(P_ref, speech_db)].mean())
+    per_frame = mel_cepstral_distortion_frames(reference, synthesis, sample_rate, n_coefficients)
+    return float(per_frame[frame_levels(reference, sample_rate) < speech_db].mean())
+
+
+def mcd_by_level(frames: list[tuple[torch.Tensor, torch.Tensor]], edges: tuple[float, ...] = (0, 10, 20, 30, 40)
+                 ) -> dict[str, float]:
+    """MCD pooled over the frames of many clips, by the reference frame's level below its clip's loudest
+    frame: ``frames`` holds (per-frame MCD, :func:`frame_levels`) of each clip -> {"0-10": dB, ...} (a band
+    without frames is left out). It shows where a vocoder's distortion lives: in loud or in quiet speech."""
+    mcd = torch.cat([f for f, _ in frames])
+    level = torch.cat([b for _, b in frames])
+    out = {}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (level >= lo) & (level < hi)
+        if inside.any():
+            out[f"{lo:g}-{hi:g}"] = round(float(mcd[inside].mean()), 3)
+    return out
+
+
+def log_spectral_distance_frames(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int
+                                 ) -> torch.Tensor:
+    """LSD in dB of every frame of two time-aligned waveforms -> (T,)."""
+    reference, synthesis = _paired(reference, synthesis)
+    P_ref, _ = _power_and_mel(reference, sample_rate)
+    P_syn, _ = _power_and_mel(synthesis, sample_rate)
+    floor = 1e-10
+    diff = 10 * torch.log10(P_ref + floor) - 10 * torch.log10(P_syn + floor)  # (F, T)
+    return torch.sqrt(diff.square().mean(0))
 
 
 def log_spectral_distance(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
                           speech_db: float = 40.0) -> float:
     """LSD in dB between two time-aligned waveforms (S,)."""
     reference, synthesis = _paired(reference, synthesis)
-    P_ref, _ = _power_and_mel(reference, sample_rate)
-    P_syn, _ = _power_and_mel(synthesis, sample_rate)
-    floor = 1e-10
-    diff = 10 * torch.log10(P_ref + floor) - 10 * torch.log10(P_syn + floor)  # (F, T)
-    per_frame = torch.sqrt(diff.square().mean(0))
-    return float(per_frame[_speech_frames(P_ref, speech_db)].mean())
+    per_frame = log_spectral_distance_frames(reference, synthesis, sample_rate)
+    return float(per_frame[frame_levels(reference, sample_rate) < speech_db].mean())
 
 
 # ------------------------------------------------------------------------------------------------
