@@ -110,7 +110,10 @@ def test_eval_vocoder_draws(trained, tmp_path, capsys):
     """--draws N: draw d is the run with --seed SEED+d; means, WER range and the between-draw distortion."""
     pytest.importorskip("pocketsphinx")
     root, run = trained
-    common = ["eval", "vocoder", "--model", str(run), "--data", str(root / "grid-s1"), "--limit", "2",
+    train, _ = grid.clip_names(root / "grid-s1", grid.Config(subdir="."))
+    names = tmp_path / "clips.txt"
+    names.write_text(f"{train[3]}\n{train[1]}\n")  # a chosen list of clips, in its own order
+    common = ["eval", "vocoder", "--model", str(run), "--data", str(root / "grid-s1"), "--clips", str(names),
               "--iterations", "2", "--json"]
     singles = []
     for seed in (5, 6):
@@ -119,6 +122,7 @@ def test_eval_vocoder_draws(trained, tmp_path, capsys):
     assert main([*common, "--seed", "5", "--draws", "2", "--out-dir", str(tmp_path / "audio")]) == 0
     report = json.loads(capsys.readouterr().out)
     entry = report["systems"]["wavenet"]
+    assert report["clips"] == 2 and [e["clip"] for e in report["examples"]] == [train[3], train[1]]
     assert report["draws"] == 2 and [d["seed"] for d in entry["draws"]] == [5, 6]
     for draw, single in zip(entry["draws"], singles):
         for k in ("wer", "mcd_db", "lsd_db", "spectral_convergence"):
@@ -132,6 +136,10 @@ def test_eval_vocoder_draws(trained, tmp_path, capsys):
     assert len(list((tmp_path / "audio").glob("*_wavenet_seed6.wav"))) == 2
     with pytest.raises(SystemExit):
         main([*common, "--draws", "0"])
+    names.write_text("bbaf2n_not_a_clip\n")
+    assert main(common) == 2
+    assert "not_a_clip" in capsys.readouterr().err
+    assert main([*common[:6], "--clips", "most"]) == 2
 
 
 def test_tour_vocoder_section(trained, tmp_path):

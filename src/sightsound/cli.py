@@ -499,8 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = eval_sub.add_parser("vocoder", help="copy-synthesis of GRID-layout clips: MCD, LSD, SC, WER vs Griffin-Lim")
     q.add_argument("--model", default="wavenet-grid", help="shipped WaveNet name or run folder")
     q.add_argument("--data", required=True, help="folder with audio/*.flac and align/*.align (like grid-s1)")
-    q.add_argument("--clips", choices=["all", "val"], default="all",
-                   help="all clips of the folder, or the fixed validation split (every 18th clip)")
+    q.add_argument("--clips", default="all",
+                   help="all (default), val (the fixed validation split, every 18th clip), train (the rest), "
+                        "or a text file of clip names, one a line")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many clips")
     q.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations of the baseline")
     q.add_argument("--temperature", type=temperature_float,

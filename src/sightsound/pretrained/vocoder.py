@@ -106,7 +106,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     original: MCD (also by the reference frame's level, ``mcd_by_level_db``), LSD, spectral convergence
     (speech frames), pocketsphinx WER with the GRID grammar (also for the original audio), and the
     real-time factor (synthesis seconds / audio seconds, this machine). ``clips``: "all" clips of the
-    folder, or "val" (the fixed GRID split).
+    folder, "val" or "train" (the fixed GRID split), or a text file of clip names, one a line.
 
     A WaveNet samples, so one run's WER moves with the seed. ``draws`` > 1 synthesises every clip that
     many times (seeds ``seed``, ``seed + 1``, ...; draw d is what ``seed + d`` alone gives) and reports
@@ -133,10 +133,18 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     train_names, val_names = grid.clip_names(root, config)
     if clips == "val":
         names = val_names
+    elif clips == "train":
+        names = train_names
     elif clips == "all":
         names = sorted(train_names + val_names)
+    elif Path(clips).is_file():
+        names = [line.strip() for line in Path(clips).read_text().splitlines() if line.strip()]
+        unknown = sorted(set(names) - set(train_names + val_names))
+        if not names or unknown:
+            raise UserInputError(f"{clips}: " + (f"no clip {unknown[0]} in {root}/audio ({len(unknown)} unknown)"
+                                                 if unknown else "no clip names"))
     else:
-        raise ParameterError(f"clips must be 'all' or 'val', got {clips!r}")
+        raise ParameterError(f"clips must be 'all', 'train', 'val' or a file of clip names, got {clips!r}")
     names = names[:limit] if limit else names
     missing = [n for n in names if not (root / "align" / f"{n}.align").is_file()]
     if missing:
