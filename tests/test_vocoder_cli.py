@@ -147,9 +147,13 @@ def test_tour_vocoder_section(trained, tmp_path):
 
     _, run = trained
     report = {"clips": 2, "systems": {"original": {"wer": 0.0}, "griffinlim": {"wer": 0.1, "mcd_db": 5.0,
-                                                                              "lsd_db": 9.0, "real_time_factor": 0.2}}}
+                                                                              "lsd_db": 9.0, "real_time_factor": 0.2},
+                                      "wavenet": {"wer": 0.15, "mcd_db": 6.0, "lsd_db": 9.5, "real_time_factor": 1.0,
+                                                  "wer_range": [0.125, 0.175], "draws": [{}, {}, {}],
+                                                  "between_draws": {"mcd_db": 4.5, "lsd_db": 8.0}}}}
     page = build_tour(tmp_path / "tour", SPEECH_FILE, progress=False, vocoder=Vocoder.from_pretrained(run),
                       vocoder_eval=report).read_text()
     assert 'id="vocoder"' in page and "receptive field" in page and "<th>MCD (dB)</th>" in page
+    assert "mean of 3 draws" in page and "0.125 to 0.175" in page and "MCD of 4.50 dB" in page
     for name in ("vocoder_original.wav", "vocoder_griffinlim.wav", "vocoder_wavenet.wav", "vocoder_comparison.png"):
         assert (tmp_path / "tour" / "assets" / name).is_file()

@@ -291,10 +291,21 @@ def section_vocoder(ctx: TourContext) -> Section:
         body += _p(f"Measured on {report['clips']} held-out GRID clips of its own speaker (copy-synthesis from "
                    "the true log-mel; <code>sightsound eval vocoder</code>): word error rate of the pocketsphinx "
                    "recogniser with the GRID grammar, mel-cepstral distortion, log-spectral distance (dB, lower is "
-                   "better), real-time factor on the development machine.") + (
+                   "better), real-time factor on the development machine." + _draws_sentence(report)) + (
             "<table><tr><th>audio</th><th>WER</th><th>MCD (dB)</th><th>LSD (dB)</th><th>real-time factor</th></tr>"
             f"{rows}</table>")
     return Section(anchor, title, body)
+
+
+def _draws_sentence(report: dict) -> str:
+    """How many draws a sampling vocoder's row averages, its WER range and the distortion between draws."""
+    for name, e in report["systems"].items():
+        if "wer_range" in e:
+            low, high = e["wer_range"]
+            return (f" The {html.escape(name)} row is the mean of {len(e['draws'])} draws per clip (different "
+                    f"random seeds; WER {low:.3f} to {high:.3f}); two draws of the same mel differ from each other "
+                    f"by an MCD of {e['between_draws']['mcd_db']:.2f} dB, most of its distance to the original.")
+    return ""
 
 
 TTS_SENTENCES = ("bin blue at f two now", "place red in a nine soon")
