@@ -30,6 +30,8 @@ import torch
 from sightsound.audio import functional as AF
 from sightsound.errors import ParameterError, UserInputError
 
+SPEECH_DB = 40.0  # a frame is speech when it lies less than this many dB below the loudest one
+
 
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
     """Levenshtein distance between two word lists."""
@@ -97,7 +99,7 @@ def _frame_levels(P_ref: torch.Tensor) -> torch.Tensor:
 
 def frame_levels(reference: torch.Tensor, sample_rate: int) -> torch.Tensor:
     """Each analysis frame's level in dB below the loudest frame of the waveform: (S,) -> (T,). The
-    distortion measures average over the frames less than ``speech_db`` (40) below it."""
+    distortion measures average over the frames less than ``speech_db`` (``SPEECH_DB``, 40) below it."""
     return _frame_levels(_power_and_mel(reference, sample_rate)[0])
 
 
@@ -127,7 +129,7 @@ def mel_cepstral_distortion_frames(reference: torch.Tensor, synthesis: torch.Ten
 
 
 def mel_cepstral_distortion(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
-                            n_coefficients: int = 24, speech_db: float = 40.0) -> float:
+                            n_coefficients: int = 24, speech_db: float = SPEECH_DB) -> float:
     """MCD in dB between two time-aligned waveforms (S,) (the shorter length is used)."""
     reference, synthesis = _paired(reference, synthesis)
     per_frame = mel_cepstral_distortion_frames(reference, synthesis, sample_rate, n_coefficients)
@@ -161,7 +163,7 @@ def log_spectral_distance_frames(reference: torch.Tensor, synthesis: torch.Tenso
 
 
 def log_spectral_distance(reference: torch.Tensor, synthesis: torch.Tensor, sample_rate: int,
-                          speech_db: float = 40.0) -> float:
+                          speech_db: float = SPEECH_DB) -> float:
     """LSD in dB between two time-aligned waveforms (S,)."""
     reference, synthesis = _paired(reference, synthesis)
     per_frame = log_spectral_distance_frames(reference, synthesis, sample_rate)

@@ -121,8 +121,8 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     from sightsound.audio import functional as AF
     from sightsound.audio import io as audio_io
     from sightsound.data import grid
-    from sightsound.metrics.speech import (Recognizer, frame_levels, log_spectral_distance_frames, mcd_by_level,
-                                           mel_cepstral_distortion_frames)
+    from sightsound.metrics.speech import (SPEECH_DB, Recognizer, frame_levels, log_spectral_distance_frames,
+                                           mcd_by_level, mel_cepstral_distortion_frames)
 
     root = Path(data_dir)
     if not (root / "audio").is_dir() or not (root / "align").is_dir():
@@ -168,7 +168,8 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
         frames = max(m.shape[-1] for m in mels)
         batch = torch.stack([torch.nn.functional.pad(m, (0, frames - m.shape[-1]), mode="replicate") for m in mels])
         lengths = torch.tensor([m.shape[-1] for m in mels])
-        speech = [frame_levels(w, sr) < 40 for w in waves]  # the frames every distortion is averaged over
+        levels = [frame_levels(w, sr) for w in waves]
+        speech = [level < SPEECH_DB for level in levels]  # the frames every distortion is averaged over
         previous_draw = None
         for (system, voc, pass_seed), r in zip(passes, results):
             if voc is None:
@@ -178,12 +179,12 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
                 out = voc(batch, lengths, seed=pass_seed + start)
                 r["seconds"] += time.perf_counter() - t0
                 outputs = [out[i, : len(w)] for i, w in enumerate(waves)]
-            for name, ref, syn, keep in zip(chunk, waves, outputs, speech):
+            for name, ref, syn, level, keep in zip(chunk, waves, outputs, levels, speech):
                 r["hyps"].append(recognizer(syn, sr))
                 if voc is not None:
                     per_frame = mel_cepstral_distortion_frames(ref, syn, sr)
                     r["mcd"].append(float(per_frame[keep].mean()))
-                    r["frames"].append((per_frame, frame_levels(ref, sr)))
+                    r["frames"].append((per_frame, level))
                     r["lsd"].append(float(log_spectral_distance_frames(ref, syn, sr)[keep].mean()))
                     S_ref = AF.spectrogram(ref, **preset.stft_kwargs)
                     S_syn = AF.spectrogram(syn.to(ref.dtype), **preset.stft_kwargs)
