@@ -139,6 +139,9 @@ def test_eval_vocoder_draws(trained, tmp_path, capsys):
     names.write_text("bbaf2n_not_a_clip\n")
     assert main(common) == 2
     assert "not_a_clip" in capsys.readouterr().err
+    names.write_text("\n\n")
+    assert main(common) == 2
+    assert "no clip names" in capsys.readouterr().err
     assert main([*common[:6], "--clips", "most"]) == 2
 
 
