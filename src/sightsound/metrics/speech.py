@@ -92,15 +92,12 @@ def _power_and_mel(y: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, tor
     return P, basis @ P  # (F, T), (80, T)
 
 
-def _frame_levels(P_ref: torch.Tensor) -> torch.Tensor:
-    energy = 10 * torch.log10(P_ref.sum(0) + 1e-12)  # (T,)
-    return energy.max() - energy
-
-
 def frame_levels(reference: torch.Tensor, sample_rate: int) -> torch.Tensor:
     """Each analysis frame's level in dB below the loudest frame of the waveform: (S,) -> (T,). The
     distortion measures average over the frames less than ``speech_db`` (``SPEECH_DB``, 40) below it."""
-    return _frame_levels(_power_and_mel(reference, sample_rate)[0])
+    P, _ = _power_and_mel(reference, sample_rate)
+    energy = 10 * torch.log10(P.sum(0) + 1e-12)  # (T,)
+    return energy.max() - energy
 
 
 def _cepstrum_matrix(n: int, dtype=torch.float64) -> torch.Tensor:
