@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo
 
-.PHONY: demo test venv debs bench clean
+.PHONY: demo test venv demo-debs test-debs bench clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,20 +19,27 @@ $(STAMP): pyproject.toml requirements.txt
 
 venv: $(STAMP)
 
-# Debian packages: flite (demo speech) and Java (the coco-caption scorer). Installed only when missing and root.
-debs:
-	@if ! command -v flite >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -qq flite >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq flite)) ; \
-	  else echo "flite is missing: install it (apt-get install flite) for the demo speech"; fi; fi
-	@if ! command -v java >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -qq default-jre-headless >/dev/null 2>&1 || \
-	     (apt-get update -qq && apt-get install -y -qq default-jre-headless)) ; \
-	  else echo "java is missing: install it (apt-get install default-jre-headless) for caption metrics"; fi; fi
+# Debian packages, installed only when missing and only as root: flite (the tour's speech) for the demo; for the
+# tests also Java (the coco-caption scorer) and chromium + chromium-driver (the tour opened in a browser).
+APT := apt-get install -y -qq
+define need_deb
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then ($(APT) $(2) >/dev/null 2>&1 || (apt-get update -qq && $(APT) $(2) >/dev/null)); \
+	  else echo "$(1) is missing: install it (apt-get install $(2)) for $(3)"; fi; fi
+endef
 
-demo: venv debs
-	$(VENV)/bin/sightsound tour --out $(DEMO_OUT)
+demo-debs:
+	$(call need_deb,flite,flite,the demo speech)
+
+test-debs: demo-debs
+	$(call need_deb,java,default-jre-headless,caption metrics)
+	$(call need_deb,chromedriver,chromium chromium-driver,the browser test of the tour)
+
+# the tour captions Flickr validation photos beside their human captions when the data is there
+DATA ?= $(firstword $(SIGHTSOUND_DATA) $(wildcard ../shared/data))
+
+demo: venv demo-debs
+	$(VENV)/bin/sightsound tour --out $(DEMO_OUT) $(if $(DATA),--data $(DATA))
 	$(VENV)/bin/sightsound tts "Place green at b four now." -o $(DEMO_OUT)/tts_demo.wav --vocoder griffinlim \
 	  --plot $(DEMO_OUT)/tts_demo.png --force
 	$(VENV)/bin/sightsound caption src/sightsound/pretrained/samples/chelsea.jpg --model flickr8k-1k \
@@ -41,7 +48,7 @@ demo: venv debs
 	$(VENV)/bin/sightsound caption $(DEMO_OUT)/shapes/images/shape_3_00000.png --model shapes \
 	  -o $(DEMO_OUT)/caption_shapes.png --force
 
-test: venv debs
+test: venv test-debs
 	$(PY) -m pytest -n 2 -q
 
 bench: venv

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F_nn
 
 from sightsound.data import shakespeare_tasks
-from sightsound.models.transformer import language_model_loss
+from sightsound.models.gpt import language_model_loss
 from sightsound.pretrained import load_char_lm
 
 
@@ -45,8 +45,8 @@ def main() -> int:
             y = torch.stack([val[i + 1 : i + 1 + block] for i in ix])
             logits = model(x)[0]
             estimates.append(float(F_nn.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))))
-    _, val_mc, _ = shakespeare_tasks.build(Path(args.data), shakespeare_tasks.Config(task="multiple_choice",
-                                                                                     block_size=block))
+    val_mc = shakespeare_tasks.build(Path(args.data), shakespeare_tasks.Config(task="multiple_choice",
+                                                                               block_size=block)).val
     V = len(vocab)
     correct, n = 0, 300
     with torch.no_grad():

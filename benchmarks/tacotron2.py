@@ -20,8 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _report import emit  # noqa: E402
 
-from sightsound.models.tacotron2_decode import numba_available  # noqa: E402
-from sightsound.pretrained.tts import Synthesizer, grammar_sentences  # noqa: E402
+from sightsound.jit import numba_available  # noqa: E402
+from sightsound.evaluation.tts import grammar_sentences  # noqa: E402
+from sightsound.pretrained.tts import Synthesizer  # noqa: E402
 
 
 def real_time_factor(synth: Synthesizer, texts: list[str], batch: int, backend: str, repeats: int) -> float:

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F_nn
 
-from sightsound.models.transformer import GPT, GPTConfig
-from sightsound.models.transformer_decode import numba_available
+from sightsound.jit import numba_available
+from sightsound.models.gpt import GPT, GPTConfig
 from sightsound.training import TrainConfig
 from sightsound.training.optim import build_optimizer
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_limits
 
-from sightsound.models import wavenet_generate as G
+from sightsound.models import wavenet_fast as G
 from sightsound.models.wavenet import WaveNet, WaveNetConfig
 
 MODELS = {  # name -> (layers, cycles, residual, gate, skip); kernel 3 (the cpu preset) for all

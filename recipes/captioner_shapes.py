@@ -5,7 +5,7 @@ Shipped:  that run, then 800 steps more with the attention-entropy penalty (shar
           sightsound train recipes/captioner_shapes.py --preset cpu --out runs/shapes-entropy
             --set model.attention_entropy=0.3 --set train.init_from=runs/captioner-shapes --set train.lr=5e-4
             --set train.warmup_steps=0 --set train.max_steps=800 --set train.eval_every=200 --set train.save_every=200
-Data:     generated in memory (sightsound.data.synthetic, seeded): 8,000 training scenes (seed 0), 300
+Data:     generated in memory (sightsound.data.shapes, seeded): 8,000 training scenes (seed 0), 300
           validation scenes (seed 1); a held-out folder for `sightsound eval caption` is written with
           `sightsound shapes --out DIR --images 500 --seed 2`. --data is not needed.
 Model:    SmallCNN (3 stride-2 stages + CoordConv, 112 px -> 128 x 14 x 14) trained with the captioner.

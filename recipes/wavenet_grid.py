@@ -17,7 +17,7 @@ DATA = "grid"
 PRESETS = {
     "tiny": {
         "data": {"window_frames": 8, "val_frames": 8, "context": 1, "val_every": 4},
-        "model": {"hop_length": 200, "upsample_scales": (10, 20), "n_mels": 80},
+        "model": {"upsample_scales": (10, 20)},
         "train": {"max_steps": 40, "batch_size": 8, "lr": 1e-2, "schedule": "cosine", "eval_every": 20,
                   "log_every": 5, "save_every": 20, "grad_clip": 1.0},
     },

@@ -2,19 +2,18 @@
 optionally half precision to halve the size; loading casts back to the model's float32).
 
     .venv/bin/python scripts/ship_checkpoint.py runs/tacotron2-cpu src/sightsound/pretrained/checkpoints/tacotron2-grid --half
+
+The format belongs to ``sightsound.training.checkpoint`` (``export_run``); this is its command line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 from pathlib import Path
 
-import torch
-
-from sightsound.training.checkpoint import load_tensors, save_tensors_atomic
+from sightsound.errors import SightsoundError
+from sightsound.training.checkpoint import export_run
 
 
 def main() -> int:
@@ -25,22 +24,13 @@ def main() -> int:
     parser.add_argument("--weights", help="ship this safetensors file of the run (e.g. checkpoints/step_000600/"
                                           "model.safetensors) instead of the run's final model.safetensors")
     args = parser.parse_args()
-    run, dest = Path(args.run_dir), Path(args.dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    source = run / (args.weights or "model.safetensors")
-    tensors = load_tensors(source)
-    if args.half:
-        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    save_tensors_atomic(dest / "model.safetensors", tensors, {"source_run": run.name, "source": str(source.relative_to(run)),
-                                                                  "half": str(args.half)})
-    config = json.loads((run / "config.json").read_text())
-    config["recipe"] = f"recipes/{Path(config['recipe']).name}"  # no machine-specific path
-    (dest / "config.json").write_text(json.dumps(config, indent=2))
-    for extra in ("vocab.json",):
-        if (run / extra).is_file():
-            shutil.copy(run / extra, dest / extra)
+    try:
+        dest = export_run(Path(args.run_dir), Path(args.dest), half=args.half, weights=args.weights)
+    except SightsoundError as error:
+        print(f"ship_checkpoint: error: {error}", file=sys.stderr)
+        return 2
     size = (dest / "model.safetensors").stat().st_size / 1e6
-    print(f"shipped {run} -> {dest} ({size:.1f} MB)")
+    print(f"shipped {args.run_dir} -> {dest} ({size:.1f} MB)")
     return 0
 
 

@@ -16,7 +16,6 @@ import soundfile
 from sightsound.cli import main
 from tests.conftest import SPEECH_FILE
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -141,10 +140,14 @@ def test_tour_writes_page_and_refuses_foreign_folder(tmp_path, speech):
                    "vocoder", "tts", "visual-attention", "captioning"):
         assert f'id="{anchor}"' in page
     assert "<pre>ROMEO:" in page  # a sample from the shipped character GPT
-    for asset in ("original.wav", "griffinlim_mel_pghi.wav", "spectrogram.png", "mel_filterbank.png", "attention_map.png",
-                  "shapes_attention_0.png", "caption_photo_0.png"):
+    for asset in ("original.wav", "griffinlim_mel_pghi.wav", "spectrogram.jpg", "mel_filterbank.png", "attention_map.png",
+                  "shapes_attention_0.jpg", "caption_photo_0.jpg"):
         assert (out / "assets" / asset).stat().st_size > 1000
         assert f"assets/{asset}" in page
+    assert ">nan<" not in page and "frame(s)" not in page and '{"input"' not in page
+    weight = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    assert weight < 4_000_000, f"the page and its assets weigh {weight / 1e6:.1f} MB"
+    _check_in_browser(out / "index.html")
     assert main(["tour", "--out", str(out), "--audio", str(speech)]) == 0  # its own folder: rebuilt
     foreign = tmp_path / "mine"
     foreign.mkdir()
@@ -152,3 +155,19 @@ def test_tour_writes_page_and_refuses_foreign_folder(tmp_path, speech):
     assert_clean_failure(run("tour", "--out", str(foreign), "--audio", str(speech)), "not empty")
     assert (foreign / "thesis.txt").read_text() == "keep me"
     assert_clean_failure(run("tour", "--out", str(tmp_path / "t2"), "--audio", str(tmp_path / "none.wav")), "no such file")
+
+
+def _check_in_browser(page):
+    """The written tour in headless Chromium: every image and sound loads, every image says what it shows, the
+    page has a viewport, and the console is clean."""
+    from tests.browser import browser_available, open_page
+
+    if not browser_available():
+        pytest.skip("chromium, chromium-driver and selenium are needed for the browser check (make test installs them)")
+    seen = open_page(page)
+    assert seen["viewport"]
+    assert len(seen["images"]) >= 15 and len(seen["audio"]) >= 7
+    assert not [src for src, _, ok in seen["images"] if not ok], "images that did not load"
+    assert not [src for src, alt, _ in seen["images"] if len(alt) < 20 or alt == src], "images without a description"
+    assert not [src for src, ok in seen["audio"] if not ok], "sounds that cannot play"
+    assert not seen["console"], seen["console"]

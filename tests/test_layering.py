@@ -1,7 +1,7 @@
 """The import layering of GUIDE.md section 2: a module imports only from its own layer or below.
 
-audio, vision, text, attention  <  data, models  <  metrics  <  training, viz  <  pretrained, cli
-(errors, the package root and __main__ are usable by all.)
+audio, vision, text, attention  <  data, models  <  metrics  <  training, viz  <  pretrained  <  evaluation  <  cli
+(errors, jit, fileio, the package root and __main__ are usable by all.)
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "sightsound"
 LAYERS = {
-    "errors": 0,
+    "errors": 0, "jit": 0, "fileio": 0,
     "audio": 1, "vision": 1, "text": 1, "attention": 1,
     "data": 2, "models": 2,
     "metrics": 3,
     "training": 4, "viz": 4,
-    "pretrained": 5, "cli": 5,
+    "pretrained": 5,
+    "evaluation": 6,  # runs the shipped pipelines: above pretrained, training and metrics
+    "cli": 7,
 }
 FORBIDDEN_BELOW_VIZ = ("matplotlib",)  # plotting stays in viz (and the cli above it)
 

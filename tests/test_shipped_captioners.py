@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from sightsound.data.synthetic import captions_for, render_scene
+from sightsound.data.shapes import captions_for, render_scene
 from sightsound.metrics.attention import attention_correctness
 from sightsound.pretrained import PHOTO_SAMPLES
 from sightsound.pretrained.captioner import ImageCaptioner
@@ -62,7 +62,7 @@ def test_flickr_model_captions_the_bundled_photo(flickr):
 @pytest.mark.skipif(shutil.which("java") is None, reason="coco-caption needs Java")
 def test_flickr_model_meets_the_targets_on_the_validation_photos(flickr, real_data, tmp_path):
     pytest.importorskip("pycocoevalcap")
-    from sightsound.pretrained.captioner import evaluate_captioner
+    from sightsound.evaluation.captioner import evaluate_captioner
 
     report = evaluate_captioner(flickr, real_data / "flickr8k-1k", beam=3, images="val", progress=False,
                                 meteor=False)

@@ -12,7 +12,7 @@ from sightsound.pretrained.tts import Synthesizer
 from sightsound.pretrained.vocoder import Vocoder
 
 
-def test_shipped_wavenet_generates():
+def test_shipped_wavenet_fasts():
     vocoder = Vocoder.from_pretrained("wavenet-grid")
     c = vocoder.model.config
     assert (c.n_layers, c.residual_channels, c.gate_channels, c.skip_channels) == (12, 64, 128, 64)

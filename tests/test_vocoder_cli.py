@@ -158,5 +158,5 @@ def test_tour_vocoder_section(trained, tmp_path):
                       vocoder_eval=report).read_text()
     assert 'id="vocoder"' in page and "receptive field" in page and "<th>MCD (dB)</th>" in page
     assert "mean of 3 draws" in page and "0.125 to 0.175" in page and "MCD of 4.50 dB" in page
-    for name in ("vocoder_original.wav", "vocoder_griffinlim.wav", "vocoder_wavenet.wav", "vocoder_comparison.png"):
+    for name in ("vocoder_original.wav", "vocoder_griffinlim.wav", "vocoder_wavenet.wav", "vocoder_comparison.jpg"):
         assert (tmp_path / "tour" / "assets" / name).is_file()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from sightsound.audio import _engine as E
 from sightsound.audio import functional as F
 from sightsound.errors import ParameterError
 from tests.conftest import DEVICES
@@ -232,16 +233,16 @@ def test_pghi_compiled_and_python_heap_walks_agree():
     rng = np.random.default_rng(0)
     log_mag = rng.standard_normal((30, 17))
     dphi_t, dphi_f = rng.standard_normal((2, 30, 17))
-    python = F._heap_integrate(log_mag, dphi_t, dphi_f, -1.0)
-    compiled = F._heap_integrator()(log_mag, dphi_t, dphi_f, -1.0)
+    python = E.heap_integrate(log_mag, dphi_t, dphi_f, -1.0)
+    compiled = E.heap_integrator()(log_mag, dphi_t, dphi_f, -1.0)
     np.testing.assert_array_equal(python, compiled)
     assert (python[log_mag < -1.0] == 0).all()
 
 
 @pytest.mark.parametrize("window,n_fft,hop,win", [("hamming", 512, 160, 400), ("hann", 1024, 256, 1024)])
 def test_pghi_initial_phase_is_far_better_than_random(window, n_fft, hop, win):
-    from tests.conftest import SPEECH_FILE
     from sightsound.audio import io
+    from tests.conftest import SPEECH_FILE
 
     y, _ = io.load(SPEECH_FILE, dtype=torch.float64)
     S = F.spectrogram(y, n_fft, hop, win, window)
@@ -258,8 +259,8 @@ def test_pghi_initial_phase_is_far_better_than_random(window, n_fft, hop, win):
 def test_pghi_after_32_iterations_beats_librosa_fast_griffin_lim_on_speech():
     """The stretch target of the front-end issue, as a quality property on the shipped speech."""
     librosa = pytest.importorskip("librosa")
-    from tests.conftest import SPEECH_FILE
     from sightsound.audio import io
+    from tests.conftest import SPEECH_FILE
 
     y, _ = io.load(SPEECH_FILE, dtype=torch.float64)
     kw = dict(n_fft=512, hop_length=160, win_length=400)
@@ -285,3 +286,16 @@ def test_filterbanks_built_per_call_are_never_confused():
         expected = basis @ (F.stft(y, 512, 160, 400, "hamming").abs() ** 2)
         torch.testing.assert_close(F.melspectrogram(y, sr, 512, 160, 400, "hamming", n_mels=40, fmax=fmax), expected,
                                    rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("y, needle", [
+    (torch.zeros(4000, dtype=torch.int16), "floating point"),
+    (torch.tensor([0.0, float("nan")] * 2000), "not finite"),
+    (torch.tensor([0.0, float("inf")] * 2000), "not finite"),
+])
+def test_integer_or_non_finite_audio_is_refused(y, needle):
+    """As librosa's valid_audio: integer PCM and NaN/Inf never reach the transform silently."""
+    for transform in (lambda: F.stft(y, 512), lambda: F.spectrogram(y, 512),
+                      lambda: F.melspectrogram(y, 16000, 512, 160, 400, "hamming", n_mels=40)):
+        with pytest.raises(ParameterError, match=needle):
+            transform()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from sightsound.audio import SPEECH, TTS, functional as F, transforms as T
+from sightsound.audio import SPEECH, TTS
+from sightsound.audio import functional as F
+from sightsound.audio import transforms as T
 
 
 def test_modules_equal_functional():

@@ -8,8 +8,18 @@ import json
 import numpy as np
 import pytest
 
-from sightsound.data.captions import fixed_split, read_caption_csv, read_caption_folder, read_karpathy_json
-from sightsound.data.synthetic import captions_for, make_scenes, object_mask, write_shapes
+from sightsound.data.captions import (
+    fixed_split,
+    read_caption_csv,
+    read_caption_folder,
+    read_karpathy_json,
+)
+from sightsound.data.shapes import (
+    captions_for,
+    make_scenes,
+    object_mask,
+    write_shapes,
+)
 from sightsound.errors import UserInputError
 from sightsound.text.captions import Vocabulary, tokenize
 
@@ -90,7 +100,7 @@ def test_shapes_world_is_seeded_and_consistent(tmp_path):
 
 
 def test_relations_follow_the_larger_offset():
-    from sightsound.data.synthetic import ShapeObject
+    from sightsound.data.shapes import ShapeObject
 
     left = ShapeObject("circle", "red", "small", 20, 50, 10)
     rng = np.random.default_rng(0)

@@ -9,8 +9,18 @@ import math
 import pytest
 import torch
 
-from sightsound.models.captioner import Captioner, CaptionerConfig, caption_losses, doubly_stochastic_penalty
-from sightsound.models.captioner_search import beam_search, decode, greedy, word_log_probs
+from sightsound.models.captioner import (
+    Captioner,
+    CaptionerConfig,
+    caption_losses,
+    doubly_stochastic_penalty,
+)
+from sightsound.models.captioner_search import (
+    beam_search,
+    decode,
+    greedy,
+    word_log_probs,
+)
 from sightsound.training import recipes
 from tests.conftest import ROOT
 
@@ -145,7 +155,7 @@ def test_tiny_flickr_recipe_lowers_the_loss(tmp_path):
     """The real-photo recipe's code path (EfficientNet-Lite0 features, cache, flips) on a small folder in
     the same layout."""
     pytest.importorskip("efficientnet_lite_pytorch")
-    from sightsound.data.synthetic import write_shapes
+    from sightsound.data.shapes import write_shapes
 
     write_shapes(tmp_path / "photos", 20, seed=5, size=64)
     run = tmp_path / "run"
@@ -162,7 +172,7 @@ def test_fine_tuning_efficientnet_trains_only_its_last_blocks(tmp_path):
     """encoder="efficientnet_lite0" with fine_tune_blocks: the last blocks, the head and the decoder learn;
     the rest of the pretrained encoder (and its batch-norm statistics) do not move."""
     pytest.importorskip("efficientnet_lite_pytorch")
-    from sightsound.data.synthetic import write_shapes
+    from sightsound.data.shapes import write_shapes
 
     write_shapes(tmp_path / "photos", 10, seed=6, size=64)
     run = tmp_path / "run"
@@ -180,3 +190,35 @@ def test_fine_tuning_efficientnet_trains_only_its_last_blocks(tmp_path):
     last = {f"blocks.{len(model.cnn.blocks) - 2}", f"blocks.{len(model.cnn.blocks) - 1}", "head.0", "head.1"}
     assert moved and all(any(n.startswith(f"cnn.{k}.") for k in last) for n in moved), sorted(moved)[:5]
     assert not any("running_mean" in n for n in moved)
+
+
+def test_repeated_ngram_words_and_length_normalisation():
+    from sightsound.models.captioner_search import (
+        length_normalised,
+        repeated_ngram_words,
+    )
+
+    seq = [5, 6, 7, 5, 6]
+    assert repeated_ngram_words(seq, 2) == [7]            # "6 7" would repeat after "... 6"
+    assert repeated_ngram_words(seq, 3) == [7]            # "5 6 7" would repeat
+    assert repeated_ngram_words(seq, 1) == seq            # no word twice
+    assert repeated_ngram_words([1], 3) == []
+    assert length_normalised(-6.0, 7, 0.0) == -6.0
+    assert length_normalised(-6.0, 7, 1.0) == pytest.approx(-3.0)  # (5 + 7) / 6 = 2
+
+
+def test_beam_search_blocks_repeated_ngrams():
+    """This random model repeats word pairs; with blocking no caption does, and with the options off beam 1 is
+    greedy exactly."""
+    model, inputs = _model(), _features(batch=8)
+
+    def repeats(ids):
+        pairs = list(zip(ids, ids[1:]))
+        return len(pairs) != len(set(pairs))
+
+    plain = [beam_search(model, inputs[i:i + 1], beam=3).ids for i in range(8)]
+    blocked = [beam_search(model, inputs[i:i + 1], beam=3, no_repeat_ngram=2).ids for i in range(8)]
+    assert any(repeats(ids) for ids in plain)
+    assert not any(repeats(ids) for ids in blocked)
+    for i in range(8):
+        assert beam_search(model, inputs[i:i + 1], beam=1).ids == greedy(model, inputs[i:i + 1])[0].ids

@@ -9,10 +9,15 @@ import math
 import pytest
 import torch
 
-from sightsound.errors import ParameterError
 from sightsound.attention.functional import attention_entropy
-from sightsound.models.tacotron2 import (Tacotron2, Tacotron2Config, focus_rate, guided_attention_weights,
-                                         tacotron2_losses)
+from sightsound.errors import ParameterError
+from sightsound.models.tacotron2 import (
+    Tacotron2,
+    Tacotron2Config,
+    focus_rate,
+    guided_attention_weights,
+    tacotron2_losses,
+)
 from sightsound.text import symbols as S
 
 
@@ -171,7 +176,7 @@ def test_init_from_another_reduction_factor():
 
 @pytest.mark.parametrize("r", [1, 2])
 def test_compiled_decoder_equals_the_torch_loop(r):
-    """The numba loop (``tacotron2_decode``) decodes what ``_step`` does, with the prenet's dropout on, through
+    """The numba loop (``tacotron2_fast``) decodes what ``_step`` does, with the prenet's dropout on, through
     the attention fallback, the gate and the step limit, batched with padding."""
     pytest.importorskip("numba")
     torch.manual_seed(0)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from sightsound.attention.layers import KVCache
 from sightsound.errors import ParameterError
-from sightsound.models import transformer_decode
-from sightsound.models.transformer import GPT, GPTConfig, sample_next
+from sightsound.models import gpt_fast
+from sightsound.models.gpt import GPT, GPTConfig, sample_next
 
-needs_numba = pytest.mark.skipif(not transformer_decode.numba_available(), reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not gpt_fast.numba_available(), reason="numba is not installed")
 
 
 def model(**kw) -> GPT:
@@ -63,10 +65,10 @@ def test_compiled_decode_step_equals_the_torch_step(variant):
         return gpt(idx, caches)[2]  # capacity 8: the next steps make the buffers grow
 
     with torch.inference_mode():
-        ours, theirs, packed = prefix(), prefix(), transformer_decode.pack(gpt)
+        ours, theirs, packed = prefix(), prefix(), gpt_fast.pack(gpt)
         for t in range(5):
             token = torch.randint(0, 50, (3, 1), generator=torch.Generator().manual_seed(10 + t))
-            a = transformer_decode.decode_step(gpt, token, ours, packed)
+            a = gpt_fast.decode_step(gpt, token, ours, packed)
             b = gpt._decode_step(token, theirs)
             assert a.dtype == dtype and (a - b).abs().max() <= 1e-5
         assert [x.length for x in ours] == [12] * c.n_layer
@@ -115,7 +117,7 @@ def test_too_long_input_is_a_clear_error():
 
 
 def test_gpt1_heads_init_symmetry_and_padding():
-    from sightsound.models.transformer import GPTForTask, GPTTaskConfig
+    from sightsound.models.gpt_tasks import GPTForTask, GPTTaskConfig
 
     body = model(vocab_size=20, block_size=16)
     torch.manual_seed(1)
@@ -154,7 +156,7 @@ def test_shipped_char_lm_loads_and_generates():
 
 def test_shipped_char_lm_validation_loss(real_data):
     """The shipped checkpoint reproduces the README's number on the real validation split."""
-    from sightsound.models.transformer import language_model_loss
+    from sightsound.models.gpt import language_model_loss
     from sightsound.pretrained import load_char_lm
 
     gpt, vocab = load_char_lm("char-lm-shakespeare")
@@ -171,3 +173,23 @@ def test_sampling_frequencies_match_the_distribution():
     expected = torch.softmax(logits[0].double(), -1)
     assert freq[4] == 0
     assert (freq - expected).abs().max() < 0.01  # 20,000 draws: sd <= 0.0035
+
+
+def test_gpt1_heads_load_an_untied_body_exactly_and_refuse_what_does_not_fit():
+    """The pretrained output layer reaches the body (an untied body into a tied preset used to overwrite the
+    embedding with it); a missing tensor or a tying mismatch is a clear error."""
+    from sightsound.errors import ParameterError
+    from sightsound.models.gpt_tasks import GPTForTask, GPTTaskConfig
+
+    body = model(vocab_size=20, block_size=16, tie_weights=False)
+    state = body.state_dict()
+    task = GPTForTask(GPTTaskConfig(body=body.config, task="classification"))
+    task.init_from_state(state)
+    torch.testing.assert_close(task.body.tok_emb.weight[:20], body.tok_emb.weight)
+    torch.testing.assert_close(task.body.lm_head.weight[:20], body.lm_head.weight)
+    tied = GPTForTask(GPTTaskConfig(body=replace(body.config, tie_weights=True), task="classification"))
+    with pytest.raises(ParameterError, match="untied output layer"):
+        tied.init_from_state(state)
+    with pytest.raises(ParameterError, match="missing: blocks.0.attn.qkv.weight"):
+        task.init_from_state({k: v for k, v in state.items() if k != "blocks.0.attn.qkv.weight"})
+    assert GPTTaskConfig.cpu().body.tie_weights is False  # the char_lm cpu body it fine-tunes is untied

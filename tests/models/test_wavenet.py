@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sightsound.errors import ParameterError
-from sightsound.models import wavenet_generate as G
+from sightsound.models import wavenet_fast as G
 from sightsound.models.wavenet import WaveNet, WaveNetConfig, discretized_mol_nll
 
 BACKENDS = ["torch"] + (["numba"] if G.numba_available() else [])
@@ -122,7 +122,9 @@ def test_mulaw_nll_matches_cross_entropy_of_uniform():
 
 def test_config_errors():
     with pytest.raises(ParameterError, match="multiply"):
-        WaveNetConfig(hop_length=200, upsample_scales=(10, 10))
+        WaveNetConfig(upsample_scales=(10, 10))  # 100, not the tts16k preset's hop of 200
+    with pytest.raises(ParameterError, match="unknown audio preset"):
+        WaveNetConfig(audio_preset="nope").hop_length
     with pytest.raises(ParameterError, match="output"):
         WaveNetConfig(output="wav")
     with pytest.raises(ParameterError, match="pre_emphasis"):
@@ -196,3 +198,14 @@ def test_pre_emphasis_models_the_first_difference(output):
     assert torch.all(x[1, 2 * hop:] == 0)  # past its length, silence
     naive = G.generate_naive(emphasised, mel, x.shape[1], generator=gen().manual_seed(3))
     assert torch.allclose(naive[0], x[0], atol=1e-9)
+
+
+def test_audio_settings_come_from_the_named_preset():
+    """One owner: n_mels, hop and rate are the preset's, for every config preset (tiny names a preset that fits)."""
+    from sightsound.audio.presets import get_preset
+
+    for config in (WaveNetConfig.tiny(), WaveNetConfig.cpu(), WaveNetConfig.paper()):
+        preset = get_preset(config.audio_preset)
+        assert (config.n_mels, config.hop_length, config.sample_rate) == (preset.n_mels, preset.hop_length,
+                                                                          preset.sample_rate)
+        assert math.prod(config.upsample_scales) == preset.hop_length

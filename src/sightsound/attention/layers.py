@@ -1,5 +1,6 @@
 """Attention modules: multi-head self-attention (with a KV cache), soft visual attention (Show,
-Attend and Tell) and location-sensitive attention (Tacotron 2). The maths is in ``functional``."""
+Attend and Tell), location-sensitive attention (Tacotron 2), and the transformer block (self-attention +
+MLP, shared by GPT and the text encoder). The maths is in ``functional``."""
 
 from __future__ import annotations
 
@@ -157,3 +158,45 @@ class LocationSensitiveAttention(nn.Module):
         alpha = AF.masked_softmax(energies, mask)
         context = torch.bmm(alpha.unsqueeze(1), memory).squeeze(1)  # (B, D_m)
         return context, alpha
+
+
+class MLP(nn.Module):
+    """The position-wise feed-forward network of a transformer block (Vaswani et al. 2017, Eq. 2), with GELU
+    (GPT, BERT): ``W2 gelu(W1 x + b1) + b2``, 4x wider inside."""
+
+    def __init__(self, d: int, dropout: float, bias: bool):
+        super().__init__()
+        self.fc = nn.Linear(d, 4 * d, bias=bias)
+        self.proj = nn.Linear(4 * d, d, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.proj(F_nn.gelu(self.fc(x))))  # (B, L, D) -> (B, L, 4D) -> (B, L, D)
+
+
+class TransformerBlock(nn.Module):
+    """The transformer block (Vaswani et al. 2017, Sec. 3.1), shared by GPT and the text encoder:
+    multi-head self-attention and the feed-forward MLP, each with a skip connection and layer norm.
+
+    pre-LN: ``x + f(LN(x))``; post-LN (the original transformer, GPT-1, BERT): ``LN(x + f(x))``.
+    """
+
+    def __init__(self, d: int, n_head: int, dropout: float, bias: bool, pre_ln: bool, causal: bool,
+                 ln_eps: float = 1e-5):
+        super().__init__()
+        self.pre_ln = pre_ln
+        self.ln1 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
+        self.attn = MultiHeadAttention(d, n_head, dropout, bias, causal)
+        self.ln2 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
+        self.mlp = MLP(d, dropout, bias)
+
+    def forward(self, x, mask=None, cache=None, need_weights=False):
+        if self.pre_ln:
+            a, weights, cache = self.attn(self.ln1(x), mask, cache, need_weights)
+            x = x + a
+            x = x + self.mlp(self.ln2(x))
+        else:
+            a, weights, cache = self.attn(x, mask, cache, need_weights)
+            x = self.ln1(x + a)
+            x = self.ln2(x + self.mlp(x))
+        return x, weights, cache

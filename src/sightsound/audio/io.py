@@ -6,7 +6,6 @@ Resampling uses :func:`sightsound.audio.functional.resample` (polyphase Kaiser-w
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 
 from sightsound.audio.functional import resample
 from sightsound.errors import ParameterError, UserInputError
+from sightsound.fileio import atomic_path
 
 FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 
@@ -87,14 +87,9 @@ def save(path: str | os.PathLike, y: torch.Tensor, sr: int, *, overwrite: bool =
     data = np.clip(data, -1.0, 1.0)
     subtype = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}[fmt]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        soundfile.write(tmp, data, sr, format=fmt, subtype=subtype)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        try:
+            soundfile.write(str(tmp), data, sr, format=fmt, subtype=subtype)
+        except (soundfile.LibsndfileError, RuntimeError) as error:  # e.g. a full disk
+            raise UserInputError(f"{path}: cannot write ({str(error).splitlines()[0]})") from None
     return path

@@ -77,11 +77,16 @@ TTS16K = AudioPreset(
     name="tts16k", sample_rate=16000, n_fft=1024, hop_length=200, win_length=800,
     window="hann", n_mels=80, fmin=0.0, fmax=8000.0, power=1.0,
 )
-PRESETS = {p.name: p for p in (SPEECH, TTS, TTS16K)}
+# A toy analysis for tests and tiny presets (WaveNetConfig.tiny): 16 mels, 8-sample hop at 16 kHz.
+TINY = AudioPreset(
+    name="tiny", sample_rate=16000, n_fft=128, hop_length=8, win_length=64,
+    window="hann", n_mels=16, fmin=0.0, fmax=8000.0, power=1.0,
+)
+PRESETS = {p.name: p for p in (SPEECH, TTS, TTS16K, TINY)}
 
 
 def get_preset(name: str) -> AudioPreset:
-    """The preset called ``name`` (``speech``, ``tts`` or ``tts16k``)."""
+    """The preset called ``name`` (``speech``, ``tts``, ``tts16k`` or ``tiny``)."""
     try:
         return PRESETS[name]
     except KeyError:

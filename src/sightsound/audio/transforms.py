@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from sightsound.audio import functional as F
+from sightsound.audio._engine import stft_sizes
 from sightsound.audio.presets import AudioPreset
 from sightsound.errors import ParameterError
 
@@ -20,7 +21,7 @@ class Spectrogram(nn.Module):
     def __init__(self, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
                  window: str = "hann", center: bool = True, pad_mode: str = "constant", power: float = 1.0):
         super().__init__()
-        n_fft, hop_length, win_length = F._stft_sizes(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = stft_sizes(n_fft, hop_length, win_length)
         self.n_fft, self.hop_length, self.win_length = n_fft, hop_length, win_length
         self.center, self.pad_mode, self.power = center, pad_mode, power
         self.register_buffer("window", F.get_window(window, win_length, dtype=torch.float64), persistent=False)
@@ -99,7 +100,7 @@ class GriffinLim(nn.Module):
                  win_length: int | None = None, window: str = "hann", center: bool = True,
                  pad_mode: str = "constant", momentum: float = 0.99, init: str | None = "random"):
         super().__init__()
-        n_fft, hop_length, win_length = F._stft_sizes(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = stft_sizes(n_fft, hop_length, win_length)
         self.n_fft, self.n_iter, self.hop_length, self.win_length = n_fft, n_iter, hop_length, win_length
         self.center, self.pad_mode, self.momentum, self.init = center, pad_mode, momentum, init
         self.register_buffer("window", F.get_window(window, win_length, dtype=torch.float64), persistent=False)

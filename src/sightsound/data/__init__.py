@@ -1,22 +1,42 @@
 """Datasets for real formats (and the tiny synthetic versions the tests write in the same format).
 
 ``DATASETS`` names them for recipes: name -> module with ``Config`` (frozen dataclass) and
-``build(root, config) -> (train_set, val_set, collate_fn)``. A training set may carry
-``model_overrides`` (values the model config must take, e.g. the vocabulary size: a dict, or a
-function config -> config) and
-``artifacts`` (file name -> text to store in the run directory, e.g. the vocabulary).
+``build(root, config) -> Built``. ``Built`` is the small typed bundle a builder hands the recipe: the two
+splits, their collate function, the model values the data dictates (vocabulary size ...) and the files to store beside the run (the vocabulary). The recipe resolves the model config
+from it once (``training.recipes.run``); nothing is glued onto a ``Dataset``.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from torch.utils.data import Dataset
 
 from sightsound.errors import ParameterError
 
 DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid",
             "tts": "sightsound.data.tts", "captions": "sightsound.data.captions",
-            "shapes": "sightsound.data.synthetic"}
+            "shapes": "sightsound.data.shape_captions"}
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a data builder returns.
+
+    ``model_values``: config fields the data fixes (e.g. ``{"vocab_size": 65}``); nested configs by a dict
+    (``{"body": {"vocab_size": 65}}``). ``artifacts``: file name -> text, written into the run folder (e.g.
+    ``vocab.json``). A model's audio settings are not among the values: they belong to the named audio preset
+    the data config chooses (its ``preset`` field), which the recipe copies into the model's ``audio_preset``.
+    """
+
+    train: Dataset
+    val: Dataset
+    collate: Callable | None = None
+    model_values: Mapping[str, Any] = field(default_factory=dict)
+    artifacts: Mapping[str, str] = field(default_factory=dict)
 
 
 def dataset_module(name: str):

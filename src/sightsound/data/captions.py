@@ -24,9 +24,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from sightsound.data import Built
+from sightsound.data.shapes import write_shapes
 from sightsound.errors import UserInputError
 from sightsound.text.captions import Vocabulary, tokenize
-from sightsound.vision.io import IMAGE_SUFFIXES
 
 
 def read_caption_csv(path: str | Path) -> dict[str, list[str]]:
@@ -164,10 +165,9 @@ def build(root: Path, config: Config):
     val_x = cache.get([images / n for n in val_names])
     train = CaptionPairs(train_x, pairs_for([captions[n] for n in train_names], vocab, config.max_words), flipped)
     val = CaptionPairs(val_x, pairs_for([captions[n] for n in val_names], vocab, config.max_words))
-    train.model_overrides = {"vocab_size": len(vocab), "encoder": "features", "encoder_channels": train_x.shape[-1],
-                             "grid": config.image_size // 32}
-    train.artifacts = {"vocab.json": vocab.to_json()}
-    return train, val, collate
+    values = {"vocab_size": len(vocab), "encoder": "features", "encoder_channels": train_x.shape[-1],
+              "grid": config.image_size // 32}
+    return Built(train, val, collate, values, artifacts={"vocab.json": vocab.to_json()})
 
 
 def _build_on_pixels(images: Path, captions, train_names, val_names, vocab: Vocabulary, config: Config):
@@ -187,16 +187,13 @@ def _build_on_pixels(images: Path, captions, train_names, val_names, vocab: Voca
     train = CaptionPairs(pixels(train_names), pairs_for([captions[n] for n in train_names], vocab, config.max_words),
                          mirror=config.flip)
     val = CaptionPairs(pixels(val_names), pairs_for([captions[n] for n in val_names], vocab, config.max_words))
-    train.model_overrides = {"vocab_size": len(vocab), "encoder": "efficientnet_lite0", "encoder_channels": 1280,
-                             "grid": config.image_size // 32, "image_size": config.image_size,
-                             "fine_tune_blocks": config.fine_tune_blocks}
-    train.artifacts = {"vocab.json": vocab.to_json()}
-    return train, val, collate
+    values = {"vocab_size": len(vocab), "encoder": "efficientnet_lite0", "encoder_channels": 1280,
+              "grid": config.image_size // 32, "image_size": config.image_size,
+              "fine_tune_blocks": config.fine_tune_blocks}
+    return Built(train, val, collate, values, artifacts={"vocab.json": vocab.to_json()})
 
 
 def write_synthetic(root: Path, n: int = 24, seed: int = 11) -> Path:
     """A tiny caption folder in the flickr8k-1k layout (``root/flickr8k-1k``: images/ + captions.txt), drawn
     from the shapes world: the same code path as the real photos, for tests."""
-    from sightsound.data.synthetic import write_shapes
-
     return write_shapes(Path(root) / Config.subdir, n, seed, size=64)

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from sightsound.data import Built
 from sightsound.errors import UserInputError
 
 
@@ -87,9 +88,8 @@ def build(root: Path, config: Config):
     n_train = int(len(tokens) * config.train_fraction)
     train = Windows(tokens[:n_train], config.block_size)
     val = Windows(tokens[n_train:], config.block_size, stride=config.block_size)
-    train.model_overrides = {"vocab_size": len(vocab), "block_size": config.block_size}
-    train.artifacts = {"vocab.json": vocab.to_json()}
-    return train, val, None
+    return Built(train, val, None, {"vocab_size": len(vocab), "block_size": config.block_size},
+                 artifacts={"vocab.json": vocab.to_json()})
 
 
 def write_synthetic(root: Path) -> Path:

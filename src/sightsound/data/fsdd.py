@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sightsound.audio import io as audio_io
+from sightsound.data import Built
 from sightsound.errors import UserInputError
 
 NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
@@ -70,7 +71,7 @@ def build(root: Path, config: Config):
         train = [train[int(i * stride)] for i in range(config.limit)]
     if not train or not val:
         raise UserInputError(f"{folder}: the split left no training or no validation clips")
-    return FSDD(train, config, train=True), FSDD(val, config, train=False), None
+    return Built(FSDD(train, config, train=True), FSDD(val, config, train=False))
 
 
 def write_synthetic(root: Path, speakers=("alice", "bob"), indices=range(0, 12), sample_rate: int = 8000) -> Path:

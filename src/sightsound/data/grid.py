@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from sightsound.audio import io as audio_io
 from sightsound.audio.features import log_mel, mel_basis
 from sightsound.audio.presets import get_preset
+from sightsound.data import Built
 from sightsound.errors import UserInputError
 
 ALIGN_UNITS_PER_SECOND = 25000
@@ -143,14 +144,10 @@ def collate_vocoder(items):
 def build(root: Path, config: Config):
     if config.task != "vocoder":
         raise UserInputError(f"unknown GRID task {config.task!r}; choose vocoder")
-    preset = get_preset(config.preset)
     train_names, val_names = clip_names(root, config)
     train = VocoderWindows(load_clips(root, train_names, config, "GRID training clips"), config, train=True)
     val = VocoderWindows(load_clips(root, val_names, config, "GRID validation clips"), config, train=False)
-    train.model_overrides = {"n_mels": preset.n_mels, "hop_length": preset.hop_length,
-                             "sample_rate": preset.sample_rate, "cond_context": config.context,
-                             "audio_preset": preset.name}
-    return train, val, collate_vocoder
+    return Built(train, val, collate_vocoder, {"cond_context": config.context})
 
 
 def write_synthetic(root: Path, n_clips: int = 12, seconds: float = 1.0, sample_rate: int = 16000) -> Path:

@@ -18,12 +18,13 @@ extract = V + 2), right-padded to ``block_size``; items are (ids, lengths, label
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
 
+from sightsound.data import Built
 from sightsound.data.charlm import read_text
 from sightsound.errors import ParameterError, UserInputError
 
@@ -126,10 +127,8 @@ def build(root: Path, config: Config):
         train = train[: config.limit]
     if not train or not val:
         raise UserInputError(f"{config.path}: the {config.task} task found no examples (is it the Shakespeare text?)")
-    train_set = TaskExamples(train, config.block_size)
-    train_set.model_overrides = lambda c: replace(c, task=config.task, body=replace(c.body, vocab_size=V,
-                                                                                      block_size=config.block_size))
-    return train_set, TaskExamples(val, config.block_size), None
+    values = {"task": config.task, "body": {"vocab_size": V, "block_size": config.block_size}}
+    return Built(TaskExamples(train, config.block_size), TaskExamples(val, config.block_size), None, values)
 
 
 def write_synthetic(root: Path) -> Path:

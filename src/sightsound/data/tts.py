@@ -26,7 +26,7 @@ from sightsound.audio import functional as AF
 from sightsound.audio import io as audio_io
 from sightsound.audio.features import log_mel, mel_basis
 from sightsound.audio.presets import get_preset
-from sightsound.data import grid
+from sightsound.data import Built, grid
 from sightsound.errors import UserInputError
 from sightsound.text import symbols as S
 
@@ -174,11 +174,8 @@ def build(root: Path, config: Config):
     train_items, val_items = utterance_lists(root, config)
     train = Utterances(train_items, config, "TTS training utterances")
     val = Utterances(val_items, config, "TTS validation utterances")
-    preset = get_preset(config.preset)
-    train.model_overrides = {"reduction": config.reduction, "n_mels": preset.n_mels, "phonemes": config.phonemes,
-                             "letter_names": config.letter_names,
-                             "audio_preset": preset.name}
-    return train, val, make_collate(config.reduction)
+    values = {"reduction": config.reduction, "phonemes": config.phonemes, "letter_names": config.letter_names}
+    return Built(train, val, make_collate(config.reduction), values)
 
 
 def write_synthetic(root: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Attention correctness on a world with ground truth (the synthetic shapes, ``data/synthetic.py``).
+"""Attention correctness on a world with ground truth (the synthetic shapes, ``data/shapes.py``).
 
 For every generated word that names an object or one of its attributes (its shape, colour or size word),
 the score is the share of that word's attention mass that falls inside the object's mask:

@@ -11,8 +11,8 @@ from sightsound.errors import ParameterError
 
 MODELS = {
     "mel_classifier": ("sightsound.models.mel_classifier", "MelClassifierConfig", "MelClassifier"),
-    "gpt": ("sightsound.models.transformer", "GPTConfig", "GPT"),
-    "gpt_task": ("sightsound.models.transformer", "GPTTaskConfig", "GPTForTask"),
+    "gpt": ("sightsound.models.gpt", "GPTConfig", "GPT"),
+    "gpt_task": ("sightsound.models.gpt_tasks", "GPTTaskConfig", "GPTForTask"),
     "wavenet": ("sightsound.models.wavenet", "WaveNetConfig", "WaveNet"),
     "tacotron2": ("sightsound.models.tacotron2", "Tacotron2Config", "Tacotron2"),
     "captioner": ("sightsound.models.captioner", "CaptionerConfig", "Captioner"),

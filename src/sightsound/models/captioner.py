@@ -31,6 +31,7 @@ from torch import nn
 
 from sightsound.attention.functional import attention_entropy
 from sightsound.attention.layers import SoftAttention
+from sightsound.errors import ParameterError
 from sightsound.vision.encoders import SmallCNN, SmallCNNConfig
 
 
@@ -72,9 +73,9 @@ class CaptionerConfig:
 
     def __post_init__(self):
         if self.encoder not in ("features", "small_cnn", "efficientnet_lite0"):
-            raise ValueError(f"encoder must be 'features', 'small_cnn' or 'efficientnet_lite0', not {self.encoder!r}")
+            raise ParameterError(f"encoder must be 'features', 'small_cnn' or 'efficientnet_lite0', not {self.encoder!r}")
         if self.encoder == "small_cnn" and self.image_size // 2 ** len(self.cnn_channels) != self.grid:
-            raise ValueError(f"small_cnn: image_size {self.image_size} / 2**{len(self.cnn_channels)} != grid "
+            raise ParameterError(f"small_cnn: image_size {self.image_size} / 2**{len(self.cnn_channels)} != grid "
                              f"{self.grid}")
 
 
@@ -112,12 +113,12 @@ class Captioner(nn.Module):
         """(B, L, C) annotation vectors from precomputed features (B, L, C) or images (B, 3, S, S)."""
         if self.cnn is not None:
             if inputs.dim() != 4:
-                raise ValueError(f"{self.config.encoder} captioner expects (B, 3, S, S) images, got {tuple(inputs.shape)}")
+                raise ParameterError(f"{self.config.encoder} captioner expects (B, 3, S, S) images, got {tuple(inputs.shape)}")
             if self.config.encoder == "efficientnet_lite0":
                 inputs = ((inputs + 1.0) * 127.5 - 127.0) / 128.0  # [-1, 1] -> EfficientNet-Lite's (255 x - 127) / 128
             return self.cnn(inputs).flatten(2).transpose(1, 2)  # (B, C, G, G) -> (B, G*G, C)
         if inputs.dim() != 3 or inputs.shape[-1] != self.config.encoder_channels:
-            raise ValueError(f"expected (B, L, {self.config.encoder_channels}) features, got {tuple(inputs.shape)}")
+            raise ParameterError(f"expected (B, L, {self.config.encoder_channels}) features, got {tuple(inputs.shape)}")
         return self.feature_dropout(inputs.float())
 
     def init_state(self, a: torch.Tensor):

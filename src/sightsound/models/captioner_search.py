@@ -6,6 +6,11 @@ log-probabilities; finished hypotheses leave the beam (its width shrinks, as in 
 beam of 1 is exactly greedy; if no hypothesis emits ``<end>`` within ``max_len`` words, the best
 unfinished one is returned. Neither ever emits ``<pad>``, ``<start>`` or ``<unk>`` (their probability is
 set to 0 and the rest renormalised).
+
+Two options against the failure modes of a small captioner's beam: ``no_repeat_ngram=n`` forbids a word that
+would repeat an n-gram the hypothesis already holds ("a black dog and a black dog"; Paulus et al. 2018), and
+``length_penalty=alpha`` ranks the finished hypotheses by ``log p / ((5 + |y|) / 6) ** alpha`` (Wu et al.
+2016, Eq. 14) instead of ``log p``, which favours short captions.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from sightsound.errors import ParameterError
 from sightsound.models.captioner import Captioner
 
 
@@ -67,11 +73,29 @@ def greedy(model: Captioner, inputs: torch.Tensor, max_len: int | None = None) -
     return out
 
 
+def repeated_ngram_words(seq: list[int], n: int) -> list[int]:
+    """The words that would complete an n-gram already in ``seq`` (after its last n - 1 words)."""
+    if n < 1 or len(seq) < n - 1:
+        return []
+    prefix = tuple(seq[len(seq) - n + 1:]) if n > 1 else ()
+    return [seq[i + n - 1] for i in range(len(seq) - n + 1) if tuple(seq[i:i + n - 1]) == prefix]
+
+
+def length_normalised(log_prob: float, length: int, alpha: float) -> float:
+    """GNMT's ranking score ``log p / ((5 + length) / 6) ** alpha`` (Wu et al. 2016, Eq. 14); alpha 0 is log p."""
+    return log_prob / ((5.0 + length) / 6.0) ** alpha if alpha else log_prob
+
+
 @torch.no_grad()
-def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: int | None = None) -> Caption:
-    """Beam search for ONE image: inputs (1, L, C) features or (1, 3, S, S) image."""
+def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: int | None = None,
+                no_repeat_ngram: int = 0, length_penalty: float = 0.0) -> Caption:
+    """Beam search for ONE image: inputs (1, L, C) features or (1, 3, S, S) image. ``no_repeat_ngram`` n > 0
+    blocks repeated n-grams; ``length_penalty`` alpha > 0 ranks finished captions by length-normalised
+    log-probability (see the module docstring)."""
     if beam < 1:
-        raise ValueError("beam must be >= 1")
+        raise ParameterError("beam must be >= 1")
+    if no_repeat_ngram < 0 or length_penalty < 0:
+        raise ParameterError("no_repeat_ngram and length_penalty must be >= 0")
     max_len = max_len or model.config.max_len
     a = model.annotations(inputs)  # (1, L, C)
     h, c, projected = model.init_state(a)
@@ -87,7 +111,14 @@ def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: 
     for step in range(max_len + 1):
         n = len(words)
         logits, h, c, alpha, beta = model.step(a.expand(n, -1, -1), projected.expand(n, -1, -1), words, h, c)
-        candidates = (scores[:, None] + word_log_probs(model, logits)).view(-1)  # (n * V,)
+        logp = word_log_probs(model, logits)  # (n, V)
+        if no_repeat_ngram:
+            for row, seq in enumerate(seqs.tolist()):
+                logp[row, repeated_ngram_words(seq, no_repeat_ngram)] = float("-inf")
+        candidates = (scores[:, None] + logp).view(-1)  # (n * V,)
+        k = min(k, int(torch.isfinite(candidates).sum()))
+        if k == 0:
+            break
         top_scores, top_index = candidates.topk(k)
         parents = torch.div(top_index, vocab, rounding_mode="floor")  # back-pointers: integer division
         next_words = top_index % vocab
@@ -112,11 +143,16 @@ def beam_search(model: Captioner, inputs: torch.Tensor, beam: int = 3, max_len: 
         seqs, seq_alphas, seq_betas = seqs[keep], seq_alphas[keep], seq_betas[keep]
         scores, words = top_scores[keep], next_words[keep]
         h, c = h[parents[keep]], c[parents[keep]]
-    return max(finished, key=lambda cap: cap.log_prob)
+    if not finished:  # every continuation blocked: the live hypotheses as they are
+        finished = [Caption(seqs[i].tolist(), seq_alphas[i].cpu(), seq_betas[i].cpu(), float(scores[i]), False)
+                    for i in range(len(seqs))]
+    return max(finished, key=lambda cap: length_normalised(cap.log_prob, len(cap.ids) + cap.finished, length_penalty))
 
 
-def decode(model: Captioner, inputs: torch.Tensor, beam: int = 1, max_len: int | None = None) -> list[Caption]:
-    """Greedy for ``beam == 1`` (batched), else beam search image by image."""
-    if beam == 1:
+def decode(model: Captioner, inputs: torch.Tensor, beam: int = 1, max_len: int | None = None,
+           no_repeat_ngram: int = 0, length_penalty: float = 0.0) -> list[Caption]:
+    """Greedy for ``beam == 1`` without options (batched), else beam search image by image."""
+    if beam == 1 and not no_repeat_ngram and not length_penalty:
         return greedy(model, inputs, max_len)
-    return [beam_search(model, inputs[i: i + 1], beam, max_len) for i in range(len(inputs))]
+    return [beam_search(model, inputs[i: i + 1], beam, max_len, no_repeat_ngram, length_penalty)
+            for i in range(len(inputs))]

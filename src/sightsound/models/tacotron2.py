@@ -29,9 +29,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sightsound.attention.functional import attention_entropy, lengths_to_mask
 from sightsound.attention.layers import LocationSensitiveAttention
+from sightsound.audio.presets import get_preset
 from sightsound.errors import ParameterError
 from sightsound.text.symbols import N_SYMBOLS
-
 
 MEL_LOSSES = ("mse", "l1", "l1+mse")
 
@@ -39,7 +39,6 @@ MEL_LOSSES = ("mse", "l1", "l1+mse")
 @dataclass(frozen=True)
 class Tacotron2Config:
     n_symbols: int = N_SYMBOLS
-    n_mels: int = 80
     embedding_dim: int = 512
     encoder_convs: int = 3
     encoder_kernel: int = 5
@@ -81,9 +80,14 @@ class Tacotron2Config:
         if self.mel_loss not in MEL_LOSSES:
             raise ParameterError(f"mel_loss must be one of {', '.join(MEL_LOSSES)}, got {self.mel_loss!r}")
 
+    @property
+    def n_mels(self) -> int:
+        """Mel bands of the named audio preset (its one owner)."""
+        return get_preset(self.audio_preset).n_mels
+
     @classmethod
     def tiny(cls) -> "Tacotron2Config":
-        return cls(n_mels=80, embedding_dim=32, encoder_convs=1, encoder_dim=32, attention_dim=16,
+        return cls(embedding_dim=32, encoder_convs=1, encoder_dim=32, attention_dim=16,
                    location_filters=4, location_kernel=7, prenet_dims=(32, 32), attention_rnn_dim=64,
                    decoder_rnn_dim=64, reduction=2, postnet_channels=32, postnet_layers=2, zoneout=0.0,
                    guided_attention_weight=1.0, max_decoder_steps=200)
@@ -284,7 +288,7 @@ class Tacotron2(nn.Module):
             n += len(batch[0])
         return {k: v / max(1, n) for k, v in sums.items()}
 
-    def init_from_state(self, state: dict[str, torch.Tensor]) -> None:
+    def init_from_state(self, state: dict[str, torch.Tensor], where: str = "init_from") -> None:
         """Load trained weights (``train.init_from``), also from a model with another reduction factor: only
         the frame projection depends on r; its rows come in r blocks of n_mels (frame j of the step), and
         block j of the new projection starts from the old block min(j, r_old - 1), so the first frame after
@@ -293,13 +297,16 @@ class Tacotron2(nn.Module):
         weight, bias = state["frame_proj.weight"], state["frame_proj.bias"]
         M, r = self.config.n_mels, self.config.reduction
         if weight.shape[0] % M:
-            raise ParameterError(f"init_from: a frame projection of {weight.shape[0]} rows does not fit {M} mels")
+            raise ParameterError(f"{where}: a frame projection of {weight.shape[0]} rows does not fit {M} mels")
         r_old = weight.shape[0] // M
         if r_old != r:
             blocks = [min(j, r_old - 1) for j in range(r)]
             state["frame_proj.weight"] = torch.cat([weight[b * M:(b + 1) * M] for b in blocks])
             state["frame_proj.bias"] = torch.cat([bias[b * M:(b + 1) * M] for b in blocks])
-        self.load_state_dict(state)
+        try:
+            self.load_state_dict(state)
+        except RuntimeError as error:
+            raise ParameterError(f"{where}: the weights do not fit this Tacotron 2 ({str(error).splitlines()[0]})") from None
 
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
@@ -310,22 +317,22 @@ class Tacotron2(nn.Module):
         ``alignments`` (B, K, L), ``hit_limit`` (B,) bool: stopped by ``max_steps`` rather than the gate or
         the attention-based fallback (the attention peak on the end symbol for ``eos_patience`` steps).
         ``backend``: "torch" (``_step`` per step), "numba" (the whole loop compiled,
-        ``models/tacotron2_decode.py``; CPU float32) or "auto" (numba for a single sentence where it can run,
+        ``models/tacotron2_fast.py``; CPU float32) or "auto" (numba for a single sentence where it can run,
         torch for batches, whose products torch spreads over the cores). The prenet's dropout masks are drawn up
         front, so both backends decode the same sentence from the same seed."""
-        from sightsound.models import tacotron2_decode
+        from sightsound.models import tacotron2_fast
 
         if backend not in ("auto", "torch", "numba"):
             raise ParameterError(f"backend must be auto, torch or numba, got {backend!r}")
         if symbols.ndim == 1:
             symbols = symbols.unsqueeze(0)
-        compiled = tacotron2_decode.available(self, symbols)
+        compiled = tacotron2_fast.available(self, symbols)
         if backend == "numba" and not compiled:
             raise ParameterError("the numba decoder needs numba and scipy, a CPU float32 model and a 2-layer prenet")
         if backend == "numba" or (backend == "auto" and compiled and symbols.shape[0] == 1):
             # torch's few operations on one thread: its idle OpenMP workers would spin against the loop's BLAS
-            with tacotron2_decode.torch_threads(1):
-                return self._infer(symbols, lengths, max_steps, gate_threshold, tacotron2_decode.decode)
+            with tacotron2_fast.torch_threads(1):
+                return self._infer(symbols, lengths, max_steps, gate_threshold, tacotron2_fast.decode)
         return self._infer(symbols, lengths, max_steps, gate_threshold, Tacotron2._decode_torch)
 
     def _infer(self, symbols, lengths, max_steps, gate_threshold, decode):

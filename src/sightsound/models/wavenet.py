@@ -22,12 +22,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F_nn
 from torch import nn
 
 from sightsound.audio import functional as AF
+from sightsound.audio.presets import get_preset
 from sightsound.errors import ParameterError
 
 OUTPUTS = ("mulaw", "mol")
@@ -35,9 +35,8 @@ OUTPUTS = ("mulaw", "mol")
 
 @dataclass(frozen=True)
 class WaveNetConfig:
-    n_mels: int = 80
-    hop_length: int = 200                     # samples per mel frame; product of upsample_scales
-    upsample_scales: tuple[int, ...] = (10, 20)
+    audio_preset: str = "tts16k"              # the log-mel analysis the vocoder expects: n_mels, hop, rate
+    upsample_scales: tuple[int, ...] = (10, 20)  # their product is the preset's hop_length
     cond_channels: int = 80
     cond_context: int = 2                     # mel frames of context on each side (conv kernel 2c+1)
     residual_channels: int = 64
@@ -52,8 +51,6 @@ class WaveNetConfig:
     log_scale_min: float = -7.0               # lower bound of the logistic log-scales (MoL)
     n_speakers: int = 0                       # > 0: global conditioning on a speaker embedding
     speaker_dim: int = 16
-    sample_rate: int = 16000
-    audio_preset: str = "tts16k"              # the log-mel analysis the vocoder expects
     pre_emphasis: float = 0.0                 # > 0: model e[n] = x[n] - a x[n-1]; generate() de-emphasises
 
     def __post_init__(self) -> None:
@@ -61,7 +58,8 @@ class WaveNetConfig:
             raise ParameterError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
         if math.prod(self.upsample_scales) != self.hop_length:
             raise ParameterError(f"upsample_scales {self.upsample_scales} multiply to "
-                                 f"{math.prod(self.upsample_scales)}, not hop_length {self.hop_length}")
+                                 f"{math.prod(self.upsample_scales)}, not the hop_length {self.hop_length} of "
+                                 f"the audio preset {self.audio_preset!r}")
         if self.n_layers % self.n_cycles:
             raise ParameterError(f"n_layers ({self.n_layers}) must be a multiple of n_cycles ({self.n_cycles})")
         if self.gate_channels % 2:
@@ -73,9 +71,9 @@ class WaveNetConfig:
 
     @classmethod
     def tiny(cls) -> "WaveNetConfig":
-        return cls(n_mels=16, hop_length=8, upsample_scales=(2, 4), cond_channels=8, cond_context=1,
+        return cls(audio_preset="tiny", upsample_scales=(2, 4), cond_channels=8, cond_context=1,
                    residual_channels=8, gate_channels=16, skip_channels=8, kernel_size=2, n_layers=4,
-                   n_cycles=2, quantization_channels=64, n_mixtures=3, audio_preset="tts16k")
+                   n_cycles=2, quantization_channels=64, n_mixtures=3)
 
     @classmethod
     def cpu(cls) -> "WaveNetConfig":
@@ -86,6 +84,19 @@ class WaveNetConfig:
         # Shen et al. 2018: 30 layers in 3 cycles, 10-component mixture of logistics; 128/256/128 channels
         return cls(residual_channels=128, gate_channels=256, skip_channels=128, kernel_size=3, n_layers=30,
                    n_cycles=3, output="mol", cond_channels=128)
+
+    # the audio settings belong to the named preset (audio/presets.py); these read them
+    @property
+    def n_mels(self) -> int:
+        return get_preset(self.audio_preset).n_mels
+
+    @property
+    def hop_length(self) -> int:
+        return get_preset(self.audio_preset).hop_length
+
+    @property
+    def sample_rate(self) -> int:
+        return get_preset(self.audio_preset).sample_rate
 
     @property
     def dilations(self) -> list[int]:
@@ -274,7 +285,7 @@ class WaveNet(nn.Module):
         lengths (B,) frames per item (None: all T) -> wave (B, T * hop), zero after each item's
         ``lengths * hop`` samples. Reproducible for a seeded ``generator``; ``backend``: "numba",
         "torch" or "auto" (numba when installed and on CPU)."""
-        from sightsound.models import wavenet_generate as gen
+        from sightsound.models import wavenet_fast as gen
 
         return gen.generate(self, mel, lengths, speaker, generator=generator, temperature=temperature,
                             backend=backend, chunk=chunk, progress=progress)

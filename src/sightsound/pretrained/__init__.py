@@ -12,8 +12,7 @@ import os  # noqa: E402
 import torch  # noqa: E402
 
 from sightsound.errors import UserInputError  # noqa: E402
-from sightsound.models import model_classes  # noqa: E402
-from sightsound.training.checkpoint import load_tensors  # noqa: E402
+from sightsound.training.checkpoint import load_model  # noqa: E402
 
 # Shipped checkpoints by name -> folder. Each is reproducible by the recipe named in the README.
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
@@ -30,19 +29,10 @@ def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.d
     """Load any model from a run or checkpoint folder (``config.json`` + ``model.safetensors``) or a
     shipped name. Only safetensors and JSON are read: nothing is unpickled."""
     folder = REGISTRY.get(str(path_or_name), Path(path_or_name))
-    config_path, weights_path = folder / "config.json", folder / "model.safetensors"
-    if not config_path.is_file() or not weights_path.is_file():
+    if not folder.is_dir():
         known = f"; shipped models: {', '.join(sorted(REGISTRY))}" if REGISTRY else ""
         raise UserInputError(f"{path_or_name}: not a model folder (needs config.json and model.safetensors){known}")
-    try:
-        saved = json.loads(config_path.read_text())
-        config_cls, model_cls = model_classes(saved["model"]["name"])
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["model"]["config"].items()}
-        model = model_cls(config_cls(**values))
-        model.load_state_dict(load_tensors(weights_path, device=str(map_location)))
-    except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as error:
-        raise UserInputError(f"{path_or_name}: cannot load the model ({type(error).__name__}: {error})") from None
-    return model.eval()
+    return load_model(folder, map_location)
 
 
 def load_char_lm(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu"):

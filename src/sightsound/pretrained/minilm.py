@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from sightsound.errors import UserInputError
-from sightsound.models.transformer import EncoderConfig, TransformerEncoder
+from sightsound.models.text_encoder import EncoderConfig, TransformerEncoder
 from sightsound.text.wordpiece import WordPieceTokenizer
 from sightsound.training.checkpoint import load_tensors
 

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sightsound.errors import ParameterError
+
 PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
 SPECIALS = (PAD, START, END, UNK)  # ids 0..3 in every vocabulary
 
@@ -35,7 +37,7 @@ class Vocabulary:
 
     def __post_init__(self):
         if tuple(self.words[:4]) != SPECIALS:
-            raise ValueError("a vocabulary starts with <pad> <start> <end> <unk>")
+            raise ParameterError("a vocabulary starts with <pad> <start> <end> <unk>")
         self.index = {w: i for i, w in enumerate(self.words)}
 
     pad_id, start_id, end_id, unk_id = 0, 1, 2, 3

@@ -11,6 +11,10 @@ A run directory::
 
 A checkpoint folder is written under a temporary name, every file flushed and fsync'ed, then
 renamed into place; a failure leaves the previous checkpoints untouched.
+
+This module is the one owner of that format: the trainer, ``--resume``, ``load_pretrained`` and the
+export of a shipped checkpoint (``export_run``) all read and write it through the functions here
+(``write_run_config``, ``read_run_config``, ``model_from_config``, ``load_model``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +82,32 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: 
     _fsync_dir(path.parent)
 
 
-def load_tensors(path: Path | str, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """Read a safetensors file written by save_tensors_atomic, restoring aliased (tied) names."""
+def _tensor_header(path: Path | str) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """({name: shape}, metadata) of a safetensors file from its JSON header alone (nothing is allocated),
+    aliased (tied) names included. A file that is not safetensors is a one-line UserInputError."""
     from safetensors import safe_open
 
-    tensors = load_file(str(path), device=device)
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = handle.metadata() or {}
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+        aliases = json.loads(metadata.get("aliases", "{}"))
+        for name, target in aliases.items():
+            shapes[name] = shapes[target]
+    except OSError as error:
+        raise UserInputError(f"{path}: cannot read ({error.strerror or error})") from None
+    except Exception as error:  # safetensors' own error type (a corrupt, truncated or pickled file), bad JSON
+        raise UserInputError(f"{path}: not a safetensors weights file ({str(error).splitlines()[0][:120]})") from None
+    return shapes, metadata
+
+
+def load_tensors(path: Path | str, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Read a safetensors file written by save_tensors_atomic, restoring aliased (tied) names."""
+    _, metadata = _tensor_header(path)
+    try:
+        tensors = load_file(str(path), device=device)
+    except Exception as error:  # truncated data after a valid header
+        raise UserInputError(f"{path}: not a readable safetensors file ({str(error).splitlines()[0][:120]})") from None
     for name, target in json.loads(metadata.get("aliases", "{}")).items():
         tensors[name] = tensors[target]
     return tensors
@@ -219,3 +243,155 @@ def load_checkpoint(path: Path) -> dict:
 def export_weights(run_dir: Path, weights: dict[str, torch.Tensor], metadata: dict) -> None:
     """The run's top-level ``model.safetensors`` (what ``load_pretrained`` reads)."""
     save_tensors_atomic(run_dir / "model.safetensors", weights, metadata)
+
+
+# -- config.json and the model it describes -----------------------------------------------------------------
+# Settings that used to be copied into model configs and now belong to the named audio preset: an older
+# config.json may still hold them; they are checked against the preset and dropped.
+_DERIVED_AUDIO_KEYS = ("n_mels", "hop_length", "sample_rate")
+MAX_PARAMETERS = 2_000_000_000  # a config declaring more is refused before anything is allocated
+
+
+def write_run_config(run_dir: Path, config: dict) -> None:
+    """``RUN/config.json`` (atomic): recipe, preset and every resolved value."""
+    write_json_atomic(Path(run_dir) / "config.json", config)
+
+
+def read_run_config(folder: Path | str) -> dict:
+    """The checked contents of ``FOLDER/config.json``: a JSON object whose ``model`` holds a ``name`` and a
+    ``config`` object. Anything else is a one-line UserInputError naming the file."""
+    path = Path(folder) / "config.json"
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"{folder}: not a model folder (no config.json)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserInputError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("model"), dict):
+        raise UserInputError(f"{path}: not a sightsound configuration (no \"model\" object)")
+    model = saved["model"]
+    if not isinstance(model.get("name"), str) or not isinstance(model.get("config"), dict):
+        raise UserInputError(f"{path}: \"model\" needs a \"name\" string and a \"config\" object")
+    return saved
+
+
+def config_from_dict(cls, values: dict, where: str):
+    """A (frozen dataclass) config from its JSON values: lists become tuples, unknown or wrongly typed keys
+    are a one-line UserInputError."""
+    import dataclasses
+
+    from sightsound.errors import ParameterError
+
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise UserInputError(f"{where}: unknown {cls.__name__} key(s) {', '.join(unknown)}")
+    try:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    except (TypeError, ValueError, ParameterError) as error:
+        raise UserInputError(f"{where}: {error}") from None
+
+
+def model_from_config(saved: dict, where: str = "config.json", device: str | torch.device | None = None):
+    """(model name, config, model) from a checked config.json (``read_run_config``). Keys an older file holds
+    for the audio preset are checked against it and dropped. ``device="meta"`` builds the model without
+    allocating its weights."""
+    from sightsound.audio.presets import get_preset
+    from sightsound.errors import ParameterError
+    from sightsound.models import model_classes
+
+    name = saved["model"]["name"]
+    try:
+        config_cls, model_cls = model_classes(name)
+    except ParameterError as error:
+        raise UserInputError(f"{where}: {error}") from None
+    values = dict(saved["model"]["config"])
+    if isinstance(values.get("audio_preset"), str):
+        try:
+            preset = get_preset(values["audio_preset"])
+        except ParameterError as error:
+            raise UserInputError(f"{where}: {error}") from None
+        for key in _DERIVED_AUDIO_KEYS:
+            if key in values and values.pop(key) != getattr(preset, key):
+                raise UserInputError(f"{where}: {key} does not match the audio preset {preset.name!r}")
+    config = config_from_dict(config_cls, values, where)
+    probe = None
+    try:
+        with warnings.catch_warnings(), torch.device("meta"):  # the size, without allocating the weights
+            warnings.simplefilter("ignore")  # e.g. pretrained encoder weights "loaded" into meta tensors
+            probe = model_cls(config)
+    except (NotImplementedError, RuntimeError):
+        pass  # a constructor that computes on its tensors cannot run on "meta": built for real below
+    except (TypeError, ValueError, ParameterError) as error:
+        raise UserInputError(f"{where}: cannot build the {name} model ({error})") from None
+    if probe is not None:
+        n_params = sum(p.numel() for p in probe.parameters())
+        if n_params > MAX_PARAMETERS:
+            raise UserInputError(f"{where}: the config declares {n_params:,} parameters (over {MAX_PARAMETERS:,}); "
+                                 "refusing to build it")
+        if str(device) == "meta":
+            return name, config, probe
+    try:
+        model = model_cls(config)
+    except (TypeError, ValueError, ParameterError, RuntimeError) as error:
+        raise UserInputError(f"{where}: cannot build the {name} model ({error})") from None
+    return name, config, model
+
+
+def check_state(model: torch.nn.Module, shapes: dict[str, tuple[int, ...]], where: str) -> None:
+    """Every tensor the model needs is in the file with its shape, and the file holds nothing else."""
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    missing = sorted(set(own) - set(shapes))
+    unused = sorted(set(shapes) - set(own))
+    if missing or unused:
+        parts = ([f"missing {len(missing)} tensor(s) ({', '.join(missing[:3])})"] if missing else []) + \
+                ([f"{len(unused)} unused tensor(s) ({', '.join(unused[:3])})"] if unused else [])
+        raise UserInputError(f"{where}: the weights do not fit the model: {'; '.join(parts)}")
+    wrong = [k for k in own if own[k] != shapes[k]]
+    if wrong:
+        k = wrong[0]
+        raise UserInputError(f"{where}: {len(wrong)} tensor(s) of the wrong shape, e.g. {k}: file {shapes[k]}, "
+                             f"model {own[k]}")
+
+
+def load_model(folder: Path | str, map_location: str | torch.device = "cpu") -> torch.nn.Module:
+    """The model of a run or checkpoint folder (``config.json`` + ``model.safetensors``), in eval mode.
+
+    Checked before anything large is allocated: the config, the model size, and the weight file's header
+    against the model (every tensor present, nothing left over, every shape right). Only JSON and
+    safetensors are read: nothing is unpickled."""
+    folder = Path(folder)
+    weights = folder / "model.safetensors"
+    saved = read_run_config(folder)
+    if not weights.is_file():
+        raise UserInputError(f"{folder}: no model.safetensors")
+    _, _, model = model_from_config(saved, str(folder / "config.json"), device="meta")
+    shapes, _ = _tensor_header(weights)
+    check_state(model, shapes, str(weights))
+    if any(p.is_meta for p in model.parameters()):
+        _, _, model = model_from_config(saved, str(folder / "config.json"))
+    model.load_state_dict(load_tensors(weights, device=str(map_location)))  # copied in the model's dtype
+    return model.to(map_location).eval()
+
+
+def export_run(run_dir: Path, dest: Path, *, half: bool = False, weights: str | None = None,
+               extras: tuple[str, ...] = ("vocab.json",)) -> Path:
+    """Copy a run's weights (``model.safetensors``, or another file of the run), its config.json (with the
+    recipe path made relative) and ``extras`` into ``dest``, the layout of a shipped checkpoint. ``half``
+    stores float tensors as float16 (loading casts back to the model's dtype)."""
+    run_dir, dest = Path(run_dir), Path(dest)
+    saved = read_run_config(run_dir)
+    source = run_dir / (weights or "model.safetensors")
+    tensors = load_tensors(source)
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    dest.mkdir(parents=True, exist_ok=True)
+    save_tensors_atomic(dest / "model.safetensors", tensors,
+                        {"source_run": run_dir.name, "source": str(source.relative_to(run_dir)), "half": str(half)})
+    if "recipe" in saved:
+        saved["recipe"] = f"recipes/{Path(saved['recipe']).name}"  # no machine-specific path
+    write_run_config(dest, saved)
+    for extra in extras:
+        if (run_dir / extra).is_file():
+            shutil.copy(run_dir / extra, dest / extra)
+    return dest

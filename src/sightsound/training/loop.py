@@ -181,7 +181,7 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
     if env.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         if run_config:
-            ckpt.write_json_atomic(run_dir / "config.json", run_config)
+            ckpt.write_run_config(run_dir, run_config)
 
     torch.manual_seed(config.seed + 1_000_003 * env.rank)  # data-side randomness differs per rank
     if config.init_from and not resume:
@@ -189,9 +189,10 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
         if not weights.is_file():
             raise TrainingError(f"train.init_from: {weights} not found")
         state = ckpt.load_tensors(weights)
-        if hasattr(model, "init_from_state"):
-            model.init_from_state(state)
+        if hasattr(model, "init_from_state"):  # a body inside a bigger model (the GPT-1 heads)
+            model.init_from_state(state, where=str(weights))
         else:
+            ckpt.check_state(model, {k: tuple(v.shape) for k, v in state.items()}, f"train.init_from: {weights}")
             model.load_state_dict(state)
     model.to(env.device)
     wrapped: nn.Module = _LossModule(model)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib.util
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -23,6 +22,11 @@ import torch
 from sightsound.data import dataset_module
 from sightsound.errors import ParameterError, UserInputError
 from sightsound.models import model_classes
+from sightsound.training.checkpoint import (
+    config_from_dict,
+    model_from_config,
+    read_run_config,
+)
 from sightsound.training.config import TrainConfig
 from sightsound.training.loop import TrainResult, train
 
@@ -125,13 +129,30 @@ def resolve(recipe: str | Path, preset: str, sets: list[str] | tuple[str, ...] =
     config_cls, _ = model_classes(module.MODEL)
     base_model = getattr(config_cls, preset)() if hasattr(config_cls, preset) else config_cls()
     data_mod = dataset_module(module.DATA)
+    data_config = _build_dataclass(data_mod.Config, data_mod.Config(), values["data"], "data")
+    model_fields = {f.name for f in dataclasses.fields(config_cls)}
+    if "audio_preset" in model_fields and hasattr(data_config, "preset"):
+        # one owner for the audio settings: the named preset the data is analysed with
+        if values["model"].get("audio_preset", data_config.preset) != data_config.preset:
+            raise ParameterError(f"model.audio_preset={values['model']['audio_preset']!r} differs from the data's "
+                                 f"preset {data_config.preset!r}; set data.preset instead")
+        values["model"]["audio_preset"] = data_config.preset
     return ResolvedRecipe(
         path=path, preset=preset, model_name=module.MODEL, data_name=module.DATA,
         model_config=_build_dataclass(config_cls, base_model, values["model"], "model"),
-        data_config=_build_dataclass(data_mod.Config, data_mod.Config(), values["data"], "data"),
+        data_config=data_config,
         train_config=_build_dataclass(TrainConfig, TrainConfig(), values["train"], "train"),
         sets=tuple(sets),
     )
+
+
+def with_values(config, values: dict):
+    """``config`` with the values a data builder dictates; a dict value updates a nested config."""
+    changes = {k: with_values(getattr(config, k), v) if isinstance(v, dict) else v for k, v in values.items()}
+    try:
+        return dataclasses.replace(config, **changes)
+    except TypeError as error:
+        raise ParameterError(f"the data's model values do not fit {type(config).__name__}: {error}") from None
 
 
 def data_root(path: str | None) -> Path:
@@ -150,42 +171,34 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
     """Build the model and the data of a resolved recipe and train them into ``out``."""
     data_mod = dataset_module(resolved.data_name)
     root = data_root(data) if getattr(data_mod, "NEEDS_DATA", True) else Path(data or ".")  # generated worlds
-    train_set, val_set, collate = data_mod.build(root, resolved.data_config)
-    overrides = getattr(train_set, "model_overrides", {})
-    if overrides:  # values the data dictates (vocabulary size ...)
-        model_config = overrides(resolved.model_config) if callable(overrides) else \
-            dataclasses.replace(resolved.model_config, **overrides)
-        resolved = dataclasses.replace(resolved, model_config=model_config)
+    built = data_mod.build(root, resolved.data_config)
+    if built.model_values:  # values the data dictates (vocabulary size ...)
+        resolved = dataclasses.replace(resolved, model_config=with_values(resolved.model_config, built.model_values))
     _, model_cls = model_classes(resolved.model_name)
     torch.manual_seed(resolved.train_config.seed)  # identical initial weights on every process
     model = model_cls(resolved.model_config)
     if int(os.environ.get("RANK", "0")) == 0:
         out.mkdir(parents=True, exist_ok=True)
-        for name, text in getattr(train_set, "artifacts", {}).items():
+        for name, text in built.artifacts.items():
             (out / name).write_text(text, encoding="utf-8")
-    return train(model, train_set, val_set, resolved.train_config, out, collate_fn=collate,
+    return train(model, built.train, built.val, resolved.train_config, out, collate_fn=built.collate,
                  run_config=resolved.to_json(str(root)), resume=resume, progress=progress, device=device)
-
-
-def _from_dict(cls, values: dict):
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def resolve_from_run(run_dir: Path) -> tuple[ResolvedRecipe, str | None]:
     """The exact settings a run was started with (its config.json), for ``--resume``; the recipe
     file is not read again, so editing it cannot change a resumed run."""
     config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise UserInputError(f"{run_dir}: not a run directory (no config.json)")
+    saved = read_run_config(run_dir)
+    where = str(config_path)
     try:
-        saved = json.loads(config_path.read_text())
-        config_cls, _ = model_classes(saved["model"]["name"])
+        _, model_config, _ = model_from_config(saved, where, device="meta")
         data_mod = dataset_module(saved["data"]["name"])
         resolved = ResolvedRecipe(
             path=Path(saved["recipe"]), preset=saved["preset"], model_name=saved["model"]["name"],
-            data_name=saved["data"]["name"], model_config=_from_dict(config_cls, saved["model"]["config"]),
-            data_config=_from_dict(data_mod.Config, saved["data"]["config"]),
-            train_config=_from_dict(TrainConfig, saved["train"]), sets=tuple(saved.get("sets", [])))
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise UserInputError(f"{config_path}: not a sightsound run configuration ({error})") from None
+            data_name=saved["data"]["name"], model_config=model_config,
+            data_config=config_from_dict(data_mod.Config, saved["data"]["config"], where),
+            train_config=config_from_dict(TrainConfig, saved["train"], where), sets=tuple(saved.get("sets", [])))
+    except (KeyError, TypeError, AttributeError, ParameterError) as error:
+        raise UserInputError(f"{config_path}: not a sightsound run configuration ({type(error).__name__}: {error})") from None
     return resolved, saved.get("data_root")

@@ -5,10 +5,6 @@ Time runs left to right, frequency bottom to top, colour is dB relative to the l
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sightsound.audio import functional as F  # noqa: E402
 from sightsound.audio.analysis import SoundAnalysis  # noqa: E402
+from sightsound.fileio import atomic_path
 
 CMAP = "magma"
 
@@ -152,16 +149,11 @@ def convergence_figure(steps: list[int], curves: dict[str, list[float]]) -> Figu
 def save_figure(fig: Figure, path, dpi: int = 110) -> None:
     """Write the figure atomically (temporary file in the same folder, then rename); the format
     follows the extension (.png, .pdf, .svg)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, **({"pil_kwargs": {"quality": 85}} if tmp.suffix.lower() in (".jpg", ".jpeg") else {}))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def run_curves_figure(records: list[dict], title: str = "") -> Figure:
@@ -195,7 +187,7 @@ def attention_grid_figure(weights: list[torch.Tensor], tokens: list[str], title:
     fig, axes = plt.subplots(n_layer, n_head, figsize=(size * n_head + 1, size * n_layer + 0.6), squeeze=False,
                              constrained_layout=True)
     labels = [t if t.strip() else repr(t)[1:-1] for t in tokens]
-    show_labels = len(tokens) <= 24
+    show_labels = len(tokens) <= 32
     for layer in range(n_layer):
         for head in range(n_head):
             ax = axes[layer, head]

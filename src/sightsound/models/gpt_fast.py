@@ -4,7 +4,7 @@ A cached step of a small GPT is a few dozen tiny operations (a 1 x 128 by 128 x 
 of 128 numbers, attention of one query over at most a block of keys): in torch each costs a few
 microseconds of dispatch, far more than its arithmetic. Here the whole step — embedding, every block,
 the final norm and the output projection — is one compiled call; the matrix-vector products go to BLAS.
-The maths is :meth:`GPT._decode_step`'s (Radford et al. 2018; pre-LN as GPT-2, post-LN as GPT-1):
+The maths is :meth:`sightsound.models.gpt.GPT._decode_step`'s (Radford et al. 2018; pre-LN as GPT-2, post-LN as GPT-1):
 
     pre-LN:   x += Attn(LN1(x));  x += W2 gelu(W1 LN2(x) + b1) + b2;  logits = W_head LN_f(x)
     post-LN:  x = LN1(x + Attn(x));  x = LN2(x + MLP(x));             logits = W_head x
@@ -22,16 +22,7 @@ import math
 import numpy as np
 import torch
 
-_STEP = None
-
-
-def numba_available() -> bool:
-    try:
-        import numba  # noqa: F401
-        import scipy  # noqa: F401  (numba's np.dot calls BLAS through scipy)
-    except ImportError:
-        return False
-    return True
+from sightsound.jit import compiled, numba_available  # noqa: F401  (numba_available: for callers)
 
 
 def _layer_norm(x, w, b, eps):  # (B, D) -> (B, D), biased variance as torch
@@ -89,14 +80,7 @@ def _step(tokens, pos_vec, emb, ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, fc_w, fc
 
 
 def _compiled():
-    global _STEP
-    if _STEP is None:
-        import numba
-
-        jit = numba.njit(cache=True, nogil=True)
-        globals()["_layer_norm"] = jit(_layer_norm)  # _step calls the compiled norm
-        _STEP = jit(_step)
-    return _STEP
+    return compiled(_step, helpers=("_layer_norm",))
 
 
 def pack(model) -> dict:

@@ -23,14 +23,11 @@ float32, CPU only; the postnet runs in torch afterwards.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 
-from sightsound.models.transformer_decode import numba_available
-
-_LOOP = None
+from sightsound.jit import compiled, numba_available, torch_threads  # noqa: F401  (torch_threads: for callers)
 
 
 def _lstm(x, w, bias, c, zoneout, h_out, c_out):
@@ -148,15 +145,7 @@ def _loop(memory, processed, lengths, masks1, masks2, pre_w1, pre_w2, a_w, a_b, 
 
 
 def _compiled():
-    global _LOOP
-    if _LOOP is None:
-        import numba
-
-        jit = numba.njit(cache=True, nogil=True)
-        globals()["_lstm"] = jit(_lstm)  # _loop calls the compiled helpers
-        globals()["_relu_masked"] = jit(_relu_masked)
-        _LOOP = jit(_loop)
-    return _LOOP
+    return compiled(_loop, helpers=("_lstm", "_relu_masked"))
 
 
 def available(model, symbols: torch.Tensor) -> bool:
@@ -199,17 +188,6 @@ def packed(model) -> dict:
         cached = (key, pack(model))
         model._numba_pack = cached
     return cached[1]
-
-
-@contextmanager
-def torch_threads(n: int):
-    """torch's intra-op threads set to ``n`` inside the block, restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def decode(model, memory: torch.Tensor, processed: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor,

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from sightsound.audio import functional as AF
 from sightsound.errors import ParameterError
+from sightsound.jit import compiled, numba_available
 
 BACKENDS = ("auto", "numba", "torch")
 MODE_TEACHER, MODE_MULAW, MODE_MOL = 0, 1, 2
@@ -146,24 +147,8 @@ def _steps_numba(P, prev, uniforms, teacher, mode, w_in, b_in, W_dil, b_out, W_o
             positions[l] = (positions[l] + 1) % spans[l]
 
 
-_NUMBA_STEPS = None
-
-
-def numba_available() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _numba_steps():
-    global _NUMBA_STEPS
-    if _NUMBA_STEPS is None:
-        import numba
-
-        _NUMBA_STEPS = numba.njit(cache=True, nogil=True)(_steps_numba)
-    return _NUMBA_STEPS
+    return compiled(_steps_numba)
 
 
 # ------------------------------------------------------------------------------------------------

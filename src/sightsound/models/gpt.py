@@ -1,8 +1,9 @@
-"""Transformers: blocks, a GPT language model with an exact KV cache, and the GPT-1 task heads.
+"""GPT: a decoder-only transformer language model with an exact KV cache, sampling and its LM loss.
 
-Radford et al. 2018 ("Improving Language Understanding by Generative Pre-Training"): a stack of
-transformer decoder blocks (Vaswani et al. 2017) trained as a language model, then fine-tuned
-through one linear layer per task.
+Radford et al. 2018 ("Improving Language Understanding by Generative Pre-Training"), Sec. 3.1: a stack of
+transformer decoder blocks (Vaswani et al. 2017; ``attention.layers.TransformerBlock``) trained to predict
+the next token. The GPT-1 fine-tuning heads are ``models/gpt_tasks.py``; the compiled cached step is
+``models/gpt_fast.py``.
 
 Axis legend: B batch, L tokens, D model width, H heads, V vocabulary.
 """
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from dataclasses import replace as dataclasses_replace
 
 import torch
 import torch.nn.functional as F_nn
 from torch import nn
 
-from sightsound.attention.layers import KVCache, MultiHeadAttention
+from sightsound.attention.layers import KVCache, TransformerBlock
 from sightsound.errors import ParameterError
-from sightsound.models import transformer_decode as decode
+from sightsound.models import gpt_fast as fast
 
 
 @dataclass(frozen=True)
@@ -70,44 +70,6 @@ def sinusoidal_positions(n_positions: int, d_model: int) -> torch.Tensor:
     return pe.float()
 
 
-class MLP(nn.Module):
-    def __init__(self, d: int, dropout: float, bias: bool):
-        super().__init__()
-        self.fc = nn.Linear(d, 4 * d, bias=bias)
-        self.proj = nn.Linear(4 * d, d, bias=bias)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.proj(F_nn.gelu(self.fc(x))))  # (B, L, D) -> (B, L, 4D) -> (B, L, D)
-
-
-class Block(nn.Module):
-    """Self-attention and feed-forward, each with a skip connection and layer norm.
-
-    pre-LN: ``x + f(LN(x))``; post-LN (the original transformer, GPT-1, BERT): ``LN(x + f(x))``.
-    """
-
-    def __init__(self, d: int, n_head: int, dropout: float, bias: bool, pre_ln: bool, causal: bool,
-                 ln_eps: float = 1e-5):
-        super().__init__()
-        self.pre_ln = pre_ln
-        self.ln1 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
-        self.attn = MultiHeadAttention(d, n_head, dropout, bias, causal)
-        self.ln2 = nn.LayerNorm(d, eps=ln_eps, bias=bias)
-        self.mlp = MLP(d, dropout, bias)
-
-    def forward(self, x, mask=None, cache=None, need_weights=False):
-        if self.pre_ln:
-            a, weights, cache = self.attn(self.ln1(x), mask, cache, need_weights)
-            x = x + a
-            x = x + self.mlp(self.ln2(x))
-        else:
-            a, weights, cache = self.attn(x, mask, cache, need_weights)
-            x = self.ln1(x + a)
-            x = self.ln2(x + self.mlp(x))
-        return x, weights, cache
-
-
 class GPT(nn.Module):
     """Decoder-only transformer language model (Radford et al. 2018, Sec. 3.1).
 
@@ -125,7 +87,7 @@ class GPT(nn.Module):
         else:
             self.register_buffer("pos_table", sinusoidal_positions(c.block_size, c.n_embd), persistent=False)
         self.drop = nn.Dropout(c.dropout)
-        self.blocks = nn.ModuleList(Block(c.n_embd, c.n_head, c.dropout, c.bias, c.pre_ln, causal=True)
+        self.blocks = nn.ModuleList(TransformerBlock(c.n_embd, c.n_head, c.dropout, c.bias, c.pre_ln, causal=True)
                                     for _ in range(c.n_layer))
         self.ln_f = nn.LayerNorm(c.n_embd, bias=c.bias) if c.pre_ln else nn.Identity()
         self.lm_head = nn.Linear(c.n_embd, c.vocab_size, bias=False)
@@ -184,7 +146,7 @@ class GPT(nn.Module):
         window slides and its positions shift, so the window is re-encoded (cached keys would carry
         the old positions) — the same semantics as recomputation, with or without the cache.
         ``backend`` runs the cached steps: "torch" (:meth:`_decode_step`), "numba" (one compiled call per
-        step, ``models/transformer_decode.py``; CPU) or "auto" (numba on the CPU when installed).
+        step, ``models/gpt_fast.py``; CPU) or "auto" (numba on the CPU when installed).
         """
         if temperature < 0:
             raise ParameterError(f"temperature must be >= 0, got {temperature}")
@@ -193,7 +155,7 @@ class GPT(nn.Module):
         logits = None
         c = self.config
         compiled = use_cache and self._compiled_decode(backend, idx)
-        weights = (decode.pack(self) if compiled else self._decode_weights()) if use_cache else None
+        weights = (fast.pack(self) if compiled else self._decode_weights()) if use_cache else None
         for _ in range(max_new_tokens):
             if not use_cache or caches is None or idx.shape[1] > block:
                 window = idx[:, -block:]
@@ -209,7 +171,7 @@ class GPT(nn.Module):
                 if idx.shape[1] > block:
                     caches = None
                     continue
-                logits = (decode.decode_step(self, next_token, caches, weights) if compiled
+                logits = (fast.decode_step(self, next_token, caches, weights) if compiled
                           else self._decode_step(next_token, caches, weights))
         return idx
 
@@ -222,10 +184,10 @@ class GPT(nn.Module):
         if backend == "numba":
             if not possible:
                 raise ParameterError("backend='numba' runs float32/float64 models on the CPU; use backend='torch'")
-            if not decode.numba_available():
+            if not fast.numba_available():
                 raise ParameterError("backend='numba' needs numba and scipy (pip install sightsound[fast])")
             return True
-        return backend == "auto" and possible and decode.numba_available()
+        return backend == "auto" and possible and fast.numba_available()
 
     def _decode_weights(self) -> list[tuple]:
         """Per block, the tensors the decode step uses (looked up once per generation, not per token)."""
@@ -294,88 +256,6 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[-1] - 1)  # (B, 1)
 
 
-@dataclass(frozen=True)
-class EncoderConfig:
-    """BERT-style encoder (Devlin et al. 2019): post-LN blocks, learned positions, token types."""
-
-    vocab_size: int = 30522
-    max_positions: int = 512
-    type_vocab_size: int = 2
-    n_layer: int = 6
-    n_head: int = 12
-    n_embd: int = 384
-    dropout: float = 0.1
-    ln_eps: float = 1e-12
-
-    @classmethod
-    def minilm_l6(cls) -> "EncoderConfig":
-        """all-MiniLM-L6-v2: 6 layers, 12 heads, 384 dims, 1536 feed-forward, uncased WordPiece."""
-        return cls()
-
-
-class TransformerEncoder(nn.Module):
-    """Bidirectional transformer encoder with masked mean pooling for sentence embeddings.
-
-    ``forward(ids, attention_mask)`` -> hidden states (B, L, D); ``embed`` -> L2-normalised mean of
-    the non-padding hidden states (B, D), the sentence-transformers recipe (Reimers & Gurevych 2019).
-    """
-
-    def __init__(self, config: EncoderConfig):
-        super().__init__()
-        self.config = c = config
-        self.tok_emb = nn.Embedding(c.vocab_size, c.n_embd)
-        self.pos_emb = nn.Embedding(c.max_positions, c.n_embd)
-        self.type_emb = nn.Embedding(c.type_vocab_size, c.n_embd)
-        self.ln_emb = nn.LayerNorm(c.n_embd, eps=c.ln_eps)
-        self.drop = nn.Dropout(c.dropout)
-        self.blocks = nn.ModuleList(Block(c.n_embd, c.n_head, c.dropout, True, pre_ln=False, causal=False,
-                                          ln_eps=c.ln_eps) for _ in range(c.n_layer))
-
-    def forward(self, ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                token_types: torch.Tensor | None = None, need_weights: bool = False):
-        B, L = ids.shape
-        if L > self.config.max_positions:
-            raise ParameterError(f"{L} tokens exceed the encoder's {self.config.max_positions} positions")
-        pos = torch.arange(L, device=ids.device)
-        types = torch.zeros_like(ids) if token_types is None else token_types
-        x = self.drop(self.ln_emb(self.tok_emb(ids) + self.pos_emb(pos) + self.type_emb(types)))  # (B, L, D)
-        mask = None if attention_mask is None else attention_mask.bool()[:, None, None, :]  # (B, 1, 1, L)
-        weights = []
-        for block in self.blocks:
-            x, w, _ = block(x, mask, None, need_weights)
-            weights.append(w)
-        return (x, weights) if need_weights else x
-
-    def embed(self, ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Sentence embeddings: masked mean pooling, then L2 normalisation. (B, L) -> (B, D)."""
-        hidden = self(ids, attention_mask)
-        m = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, L, 1)
-        pooled = (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9)
-        return F_nn.normalize(pooled, p=2, dim=-1)
-
-    def load_bert_weights(self, state: dict[str, torch.Tensor]) -> None:
-        """Load a Hugging Face ``BertModel`` state dict (names as in its safetensors file); the three
-        query/key/value projections are concatenated into our fused QKV projection."""
-        mine = {
-            "tok_emb.weight": state["embeddings.word_embeddings.weight"],
-            "pos_emb.weight": state["embeddings.position_embeddings.weight"],
-            "type_emb.weight": state["embeddings.token_type_embeddings.weight"],
-            "ln_emb.weight": state["embeddings.LayerNorm.weight"],
-            "ln_emb.bias": state["embeddings.LayerNorm.bias"],
-        }
-        for i in range(self.config.n_layer):
-            p = f"encoder.layer.{i}."
-            for kind in ("weight", "bias"):
-                mine[f"blocks.{i}.attn.qkv.{kind}"] = torch.cat(
-                    [state[f"{p}attention.self.{n}.{kind}"] for n in ("query", "key", "value")], dim=0)
-                mine[f"blocks.{i}.attn.proj.{kind}"] = state[f"{p}attention.output.dense.{kind}"]
-                mine[f"blocks.{i}.ln1.{kind}"] = state[f"{p}attention.output.LayerNorm.{kind}"]
-                mine[f"blocks.{i}.mlp.fc.{kind}"] = state[f"{p}intermediate.dense.{kind}"]
-                mine[f"blocks.{i}.mlp.proj.{kind}"] = state[f"{p}output.dense.{kind}"]
-                mine[f"blocks.{i}.ln2.{kind}"] = state[f"{p}output.LayerNorm.{kind}"]
-        self.load_state_dict(mine)
-
-
 @torch.no_grad()
 def language_model_loss(model: GPT, tokens: torch.Tensor, batch_size: int = 32) -> tuple[float, int]:
     """Mean next-token cross-entropy (nats) of ``tokens`` (N,) in non-overlapping windows of the
@@ -400,123 +280,3 @@ def language_model_loss(model: GPT, tokens: torch.Tensor, batch_size: int = 32) 
             total += float(F_nn.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="sum"))
             count += x.shape[0] * block
     return total / count, count
-
-
-TASKS = ("classification", "similarity", "multiple_choice")
-
-
-@dataclass(frozen=True)
-class GPTTaskConfig:
-    """A pretrained GPT body plus one task head (Radford et al. 2018, Sec. 3.3 and Fig. 1)."""
-
-    body: GPTConfig = GPTConfig()
-    task: str = "classification"
-    n_classes: int = 2              # classification / similarity classes (multiple choice: 1 score per choice)
-    lm_weight: float = 0.5          # lambda of the auxiliary language-model loss, Eq. (5)
-    head_dropout: float = 0.1
-
-    def __post_init__(self):
-        if isinstance(self.body, dict):  # from JSON
-            object.__setattr__(self, "body", GPTConfig(**self.body))
-        if self.task not in TASKS:
-            raise ParameterError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
-
-    @classmethod
-    def tiny(cls) -> "GPTTaskConfig":
-        return cls(body=GPTConfig.tiny())
-
-    @classmethod
-    def cpu(cls) -> "GPTTaskConfig":
-        return cls(body=GPTConfig.cpu())
-
-    @classmethod
-    def paper(cls) -> "GPTTaskConfig":
-        return cls(body=GPTConfig.base())
-
-
-class GPTForTask(nn.Module):
-    """GPT-1 fine-tuning: the inputs are token sequences framed by the three special tokens the
-    body's vocabulary is extended with — ``start`` = V, ``delim`` = V + 1, ``extract`` = V + 2 —
-    and a linear layer reads the final hidden state at the ``extract`` token:
-
-    * classification: ``[start] text [extract]`` -> softmax over classes;
-    * similarity: both orders ``[start] A [delim] B [extract]`` and ``[start] B [delim] A [extract]``,
-      their extract states summed element-wise -> softmax over classes;
-    * multiple choice: ``[start] context [delim] answer_k [extract]`` for each k -> one score each,
-      softmax over the choices.
-
-    The loss is ``L_task + lm_weight * L_LM`` (Eq. 5), the LM term on the same sequences.
-    batch = (ids, lengths, labels): ids (B, L) for classification, (B, 2, L) for similarity (the two
-    orders), (B, K, L) for multiple choice; right-padded; lengths count tokens up to ``extract``.
-    """
-
-    def __init__(self, config: GPTTaskConfig):
-        super().__init__()
-        self.config = config
-        body = dataclasses_replace(config.body, vocab_size=config.body.vocab_size + 3)
-        self.body = GPT(body)
-        self.base_vocab = config.body.vocab_size
-        self.start_id, self.delim_id, self.extract_id = self.base_vocab, self.base_vocab + 1, self.base_vocab + 2
-        self.dropout = nn.Dropout(config.head_dropout)
-        n_out = 1 if config.task == "multiple_choice" else config.n_classes
-        self.head = nn.Linear(body.n_embd, n_out)
-        nn.init.normal_(self.head.weight, 0.0, 0.02)
-        nn.init.zeros_(self.head.bias)
-
-    def init_from_state(self, state: dict[str, torch.Tensor]) -> None:
-        """Load a pretrained GPT's weights into the body; the 3 new token embeddings keep their init."""
-        own = self.body.state_dict()
-        for name, value in state.items():
-            if name not in own:
-                raise ParameterError(f"pretrained weight {name} does not fit the body")
-            if name in ("tok_emb.weight", "lm_head.weight"):
-                own[name][: value.shape[0]] = value
-            else:
-                own[name].copy_(value)
-        self.body.load_state_dict(own)
-
-    def _extract_states(self, ids: torch.Tensor, lengths: torch.Tensor):
-        flat_ids = ids.reshape(-1, ids.shape[-1])  # (B * K, L)
-        flat_len = lengths.reshape(-1)
-        h, _, _ = self.body.hidden_states(flat_ids)  # (B * K, L, D)
-        last = h[torch.arange(h.shape[0], device=h.device), flat_len - 1]  # (B * K, D) at the extract token
-        return h, last.reshape(*ids.shape[:-1], -1)
-
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Task logits: (B, n_classes), or (B, K) scores for multiple choice."""
-        _, states = self._extract_states(ids, lengths)
-        if self.config.task == "similarity":
-            states = states.sum(dim=1)  # (B, 2, D) -> (B, D): both orders
-        logits = self.head(self.dropout(states))
-        return logits.squeeze(-1) if self.config.task == "multiple_choice" else logits
-
-    def loss(self, batch):
-        ids, lengths, labels = batch
-        h, states = self._extract_states(ids, lengths)
-        if self.config.task == "similarity":
-            states = states.sum(dim=1)
-        logits = self.head(self.dropout(states))
-        if self.config.task == "multiple_choice":
-            logits = logits.squeeze(-1)  # (B, K)
-        task_loss = F_nn.cross_entropy(logits, labels)
-        # auxiliary LM loss on every real next token of every sequence (not the padding)
-        flat_ids = ids.reshape(-1, ids.shape[-1])
-        lm_logits = self.body.lm_head(h[:, :-1])  # (B * K, L - 1, V)
-        targets = flat_ids[:, 1:].clone()
-        positions = torch.arange(1, flat_ids.shape[1], device=ids.device).unsqueeze(0)
-        targets[positions >= lengths.reshape(-1, 1)] = -100
-        lm_loss = F_nn.cross_entropy(lm_logits.reshape(-1, lm_logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
-        accuracy = (logits.argmax(-1) == labels).float().mean()
-        total = task_loss + self.config.lm_weight * lm_loss
-        return total, {"task_loss": float(task_loss.detach()), "lm_loss": float(lm_loss.detach()),
-                       "accuracy": float(accuracy)}
-
-    @torch.no_grad()
-    def evaluate(self, batches) -> dict[str, float]:
-        correct, total, loss_sum = 0, 0, 0.0
-        for ids, lengths, labels in batches:
-            logits = self(ids, lengths)
-            loss_sum += float(F_nn.cross_entropy(logits, labels, reduction="sum"))
-            correct += int((logits.argmax(-1) == labels).sum())
-            total += len(labels)
-        return {"loss": loss_sum / max(1, total), "accuracy": correct / max(1, total)}

@@ -1,0 +1,95 @@
+"""What every command group shares: the one-line-error parser, argument types, and output checks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sightsound.errors import UserInputError
+
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit code 2 (argparse prints usage too)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bounded(kind, minimum, what: str):
+    """An argparse type: ``kind(text)`` that is at least ``minimum``, else the message ``what``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _bounded(int, 1, "a positive integer")
+non_negative_int = _bounded(int, 0, "an integer >= 0")
+non_negative_float = _bounded(float, 0.0, "a number >= 0")
+temperature_float = _bounded(float, 0.01, "a temperature >= 0.01")
+
+
+def check_output(path: Path, inputs: list[Path], force: bool, suffixes: tuple[str, ...]) -> Path:
+    """Refuse an output that is an input, has the wrong type, or exists (without --force)."""
+    if path.suffix.lower() not in suffixes:
+        raise UserInputError(f"{path}: output must end in one of {', '.join(suffixes)}")
+    for source in inputs:
+        if path.resolve() == source.resolve():
+            raise UserInputError(f"{path}: output path is the input file; choose another output")
+    if path.is_dir():
+        raise UserInputError(f"{path}: is a directory")
+    if path.exists() and not force:
+        raise UserInputError(f"{path}: exists; pass --force to overwrite it")
+    if not path.parent.exists():
+        raise UserInputError(f"{path.parent}: output folder does not exist")
+    return path
+
+
+def preset_from_args(args):
+    from sightsound.audio.presets import get_preset
+
+    changes = {k: v for k, v in (("n_fft", args.n_fft), ("hop_length", args.hop_length),
+                                 ("win_length", args.win_length), ("n_mels", args.n_mels),
+                                 ("window", getattr(args, "window", None))) if v is not None}
+    return get_preset(args.preset).with_(**changes)
+
+
+def load_checked(path: Path, sample_rate: int):
+    from sightsound.audio import io
+    from sightsound.audio.analysis import check_audible
+
+    y, sr = io.load(path, sr=sample_rate)
+    check_audible(y, str(path))
+    return y
+
+
+def output_folder(path: str | None, force: bool) -> Path | None:
+    """A folder to write many files into: created if missing; a non-empty one needs --force."""
+    if path is None:
+        return None
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserInputError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise UserInputError(f"{folder}: exists and is not empty; pass --force to write into it")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> None:
+    p.add_argument("--preset", choices=["speech", "tts"], default="speech",
+                   help="speech: 16 kHz, 25 ms Hamming, 10 ms hop, 80 mels; tts: Tacotron 2's 22.05 kHz settings")
+    if window:
+        p.add_argument("--window", choices=["hamming", "hann", "rectangular"], help="override the preset's window")
+    p.add_argument("--n-fft", type=positive_int)
+    p.add_argument("--hop-length", type=positive_int)
+    p.add_argument("--win-length", type=positive_int)
+    p.add_argument("--n-mels", type=positive_int)
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")

@@ -1,0 +1,61 @@
+"""``tour``: the HTML walk through the lecture."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sightsound.errors import UserInputError
+
+
+def cmd_tour(args) -> int:
+    from sightsound.pretrained import (
+        PHOTO_SAMPLES,
+        SPEECH_SAMPLE,
+        shipped_captioners,
+        shipped_char_lm,
+        shipped_synthesizer,
+        shipped_vocoder,
+    )
+    from sightsound.viz.tour import build_tour, synthesize_demo_speech
+
+    out = Path(args.out)
+    data = args.data or os.environ.get("SIGHTSOUND_DATA")
+    flickr = Path(data) / "flickr8k-1k" if data else None
+    if args.data and not (flickr / "images").is_dir():
+        raise UserInputError(f"{flickr}: no flickr8k-1k photo folder (images/ and captions.txt) under --data")
+    if flickr is not None and not (flickr / "images").is_dir():
+        flickr = None  # SIGHTSOUND_DATA without the photos: the bundled photos instead
+    char_lm, finetune = shipped_char_lm()
+    vocoder, vocoder_eval = shipped_vocoder()
+    synthesizer, tts_eval = shipped_synthesizer()
+    models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
+                  synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
+                  flickr=flickr)
+    if args.audio:
+        audio = Path(args.audio)
+        page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            audio = Path(tmp) / "demo_speech.wav"
+            if synthesize_demo_speech(audio):
+                note = "an English sentence synthesised now by flite (its kal16 voice)"
+            else:
+                audio = SPEECH_SAMPLE
+                note = f"the shipped sample {audio.name} (flite's kal16 voice; flite is not installed here)"
+            print(f"input: {note}")
+            page = build_tour(out, audio, force=args.force, input_note=note, **models)
+    print(f"tour written: {page.resolve()}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    """Add this group's commands to the top-level and ``eval`` sub-parsers."""
+    p = sub.add_parser("tour", help="write the HTML walk through the lecture (the main job)")
+    p.add_argument("--out", required=True, help="output folder (index.html and assets/)")
+    p.add_argument("--audio", help="speech to analyse (default: synthesised with flite, else a shipped sample)")
+    p.add_argument("--data", help="data folder holding flickr8k-1k/ (default: $SIGHTSOUND_DATA): caption its "
+                                  "validation photos beside their human captions instead of the bundled photos")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by the tour")
+    p.set_defaults(func=cmd_tour)

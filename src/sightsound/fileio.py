@@ -1,0 +1,61 @@
+"""Writing files so that a reader never sees half a file and a user's file is never replaced by surprise.
+
+``atomic_path(path)`` yields a temporary path in the same folder; when the block ends, the file gets the
+permissions an ordinary file of this user gets (``0666 & ~umask``, where ``mkstemp`` would leave ``0600``),
+is flushed to disk and moved into place in one step. With ``overwrite=False`` the move refuses a file that
+appeared while the command ran (a hard link is created only if the name is free: no check-then-write race).
+Every layer may import this module (it imports only ``errors``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sightsound.errors import UserInputError
+
+
+def file_mode() -> int:
+    """The mode a new ordinary file of this process gets: 0666 minus the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def publish(tmp: str | os.PathLike, path: str | os.PathLike, *, overwrite: bool = True) -> None:
+    """Move the finished temporary file ``tmp`` to ``path`` (same folder), with the user's file mode."""
+    tmp, path = Path(tmp), Path(path)
+    os.chmod(tmp, file_mode())
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if the name is taken, atomically
+    except FileExistsError:
+        raise UserInputError(f"{path}: exists (it appeared while this command ran); nothing was overwritten") from None
+    except OSError:  # a file system without hard links: the best we can do is check, then rename
+        if path.exists():
+            raise UserInputError(f"{path}: exists (it appeared while this command ran); nothing was overwritten") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; published to ``path`` when the block ends without error,
+    removed otherwise."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        publish(tmp, path, overwrite=overwrite)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
