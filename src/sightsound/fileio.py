@@ -18,6 +18,22 @@ from typing import Iterator
 from sightsound.errors import UserInputError
 
 
+def read_text(path: str | os.PathLike, what: str = "text file") -> str:
+    """The UTF-8 text of a user's file; a missing, unreadable or non-UTF-8 file is a one-line UserInputError
+    naming it."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise UserInputError(f"{path}: is a folder, not a {what}") from None
+    except UnicodeDecodeError as error:
+        raise UserInputError(f"{path}: not UTF-8 text (byte {error.start}); save the {what} as UTF-8") from None
+    except OSError as error:
+        raise UserInputError(f"{path}: cannot read the {what} ({error.strerror or error})") from None
+
+
 def file_mode() -> int:
     """The mode a new ordinary file of this process gets: 0666 minus the umask."""
     umask = os.umask(0)
@@ -59,3 +75,23 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (its ``.lock`` file) for the block; a second process asking for it
+    gets a one-line UserInputError instead of interleaving its writes with the first one's."""
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserInputError(f"{folder}: in use by another sightsound process; wait for it or choose another "
+                                 "folder") from None
+        yield
+    finally:
+        handle.close()  # closing releases the lock

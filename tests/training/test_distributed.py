@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -43,7 +44,23 @@ def test_plain_cuda_device_gets_this_process_index(monkeypatch):
     """`--device cuda` (no index) must name a GPU: torch.cuda.set_device rejects a bare "cuda" (seen on an H200)."""
     chosen = []
     monkeypatch.setattr(torch.cuda, "set_device", lambda dev: chosen.append(dev))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine with two GPUs
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     monkeypatch.setenv("LOCAL_RANK", "1")
     env = distributed.setup("cuda")
     assert env.device == torch.device("cuda", 1) and chosen == [torch.device("cuda", 1)]
     assert distributed.setup("cuda:0").device == torch.device("cuda", 0)
+
+
+def test_a_device_that_is_not_there_is_a_clear_error(monkeypatch):
+    from sightsound.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="unknown device 'banana'"):
+        distributed.setup("banana")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ParameterError, match="CUDA is not available"):
+        distributed.setup("cuda:0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ParameterError, match="1 CUDA device"):
+        distributed.setup("cuda:3")

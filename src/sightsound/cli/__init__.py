@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     except SightsoundError as error:
         print(f"sightsound: error: {error}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError as error:  # a text file that is not UTF-8, wherever it was read
+        print(f"sightsound: error: a text file is not UTF-8 ({error.reason} at byte {error.start})", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("sightsound: error: out of memory; try smaller sizes", file=sys.stderr)
+        return 2
     except OSError as error:  # permissions, disk full, ...
         where = f"{error.filename}: " if error.filename else ""
         print(f"sightsound: error: {where}{error.strerror or error}", file=sys.stderr)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sightsound.cli.common import (
     IMAGE_SUFFIXES,
+    bounded_int,
     check_output,
     non_negative_float,
     non_negative_int,
     positive_int,
+    seed_int,
 )
 from sightsound.errors import UserInputError
 
@@ -30,7 +32,8 @@ def cmd_caption(args) -> int:
         from sightsound.viz.plots import caption_attention_figure, save_figure
 
         save_figure(caption_attention_figure(image, result.words, result.maps, result.betas,
-                                             title=f"{captioner.name}, beam {args.beam}: {result.text}"), out)
+                                             title=f"{captioner.name}, beam {args.beam}: {result.text}"), out,
+                    overwrite=args.force)
     if args.json:
         print(json.dumps(result.to_json()))
     else:
@@ -94,9 +97,9 @@ def register(sub, eval_sub) -> None:
     p.set_defaults(func=cmd_caption)
     p = sub.add_parser("shapes", help="write a synthetic shapes-world caption folder (images, captions, masks)")
     p.add_argument("--out", required=True)
-    p.add_argument("--images", type=positive_int, default=500)
-    p.add_argument("--seed", type=int, default=2, help="training uses seeds 0 (train) and 1 (val); 2+ are held out")
-    p.add_argument("--size", type=positive_int, default=112)
+    p.add_argument("--images", type=bounded_int(1, 100_000, "a number of scenes"), default=500)
+    p.add_argument("--seed", type=seed_int, default=2, help="training uses seeds 0 (train) and 1 (val); 2+ are held out")
+    p.add_argument("--size", type=bounded_int(32, 1024, "an image side in pixels"), default=112)
     p.add_argument("--object-scale", type=float, default=1.0,
                    help="radii multiplier: 1.0 = the shipped model's world (objects ~5.5%% of the image), 1.4 ~ 10%%")
     p.add_argument("--force", action="store_true")

@@ -36,6 +36,32 @@ non_negative_float = _bounded(float, 0.0, "a number >= 0")
 temperature_float = _bounded(float, 0.01, "a temperature >= 0.01")
 
 
+def seed_int(text: str) -> int:
+    """A random seed: an integer in [0, 2**63) (what torch's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"a seed must be in [0, 2**63), got {text}")
+    return value
+
+
+def bounded_int(low: int, high: int, what: str):
+    """An argparse type: an integer in [low, high] (sizes that would exhaust memory are refused up front)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} in [{low}, {high}], got {text}")
+        return value
+
+    return parse
+
+
 def check_output(path: Path, inputs: list[Path], force: bool, suffixes: tuple[str, ...]) -> Path:
     """Refuse an output that is an input, has the wrong type, or exists (without --force)."""
     if path.suffix.lower() not in suffixes:
@@ -88,8 +114,8 @@ def add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> Non
                    help="speech: 16 kHz, 25 ms Hamming, 10 ms hop, 80 mels; tts: Tacotron 2's 22.05 kHz settings")
     if window:
         p.add_argument("--window", choices=["hamming", "hann", "rectangular"], help="override the preset's window")
-    p.add_argument("--n-fft", type=positive_int)
-    p.add_argument("--hop-length", type=positive_int)
-    p.add_argument("--win-length", type=positive_int)
-    p.add_argument("--n-mels", type=positive_int)
+    p.add_argument("--n-fft", type=bounded_int(2, 65536, "an FFT size"))
+    p.add_argument("--hop-length", type=bounded_int(1, 65536, "a hop in samples"))
+    p.add_argument("--win-length", type=bounded_int(1, 65536, "a window length in samples"))
+    p.add_argument("--n-mels", type=bounded_int(1, 512, "a number of mel bands"))
     p.add_argument("--force", action="store_true", help="overwrite existing output files")

@@ -9,11 +9,14 @@ from pathlib import Path
 from sightsound.cli.common import (
     IMAGE_SUFFIXES,
     Parser,
+    bounded_int,
     check_output,
     non_negative_float,
     positive_int,
+    seed_int,
 )
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 
 
 def cmd_gpt_sample(args) -> int:
@@ -45,7 +48,7 @@ def cmd_eval_lm(args) -> int:
     path = Path(args.text)
     if not path.is_file():
         raise UserInputError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     loss, count = language_model_loss(model, vocab.encode(text))
     report = {"loss": round(loss, 5), "bits_per_char": round(loss / math.log(2), 5), "characters": count,
               "model": str(args.model), "text": str(path)}
@@ -66,7 +69,8 @@ def cmd_attention_map(args) -> int:
     with torch.no_grad():
         _, weights, _ = model(ids, need_weights=True)
     tokens = [vocab.decode([i]) for i in ids[0]]
-    plots.save_figure(plots.attention_grid_figure([w[0] for w in weights], tokens, title=repr(args.prompt)), out)
+    plots.save_figure(plots.attention_grid_figure([w[0] for w in weights], tokens, title=repr(args.prompt)), out,
+                      overwrite=args.force)
     print(f"wrote {out}")
     return 0
 
@@ -78,8 +82,8 @@ def register(sub, eval_sub) -> None:
     q = gpt_sub.add_parser("sample", help="sample text from a character language model")
     q.add_argument("--model", required=True, help="run folder or shipped name")
     q.add_argument("--prompt", default="\n")
-    q.add_argument("--tokens", type=positive_int, default=200)
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--tokens", type=bounded_int(1, 1_000_000, "a number of tokens"), default=200)
+    q.add_argument("--seed", type=seed_int, default=0)
     q.add_argument("--temperature", type=non_negative_float, default=0.8)
     q.add_argument("--top-k", type=positive_int)
     q.add_argument("--top-p", type=non_negative_float)

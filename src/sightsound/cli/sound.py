@@ -9,13 +9,14 @@ from pathlib import Path
 from sightsound.cli.common import (
     IMAGE_SUFFIXES,
     add_analysis_options,
+    bounded_int,
     check_output,
     load_checked,
     non_negative_float,
-    non_negative_int,
     output_folder,
     positive_int,
     preset_from_args,
+    seed_int,
     temperature_float,
 )
 from sightsound.fileio import atomic_path
@@ -32,7 +33,7 @@ def cmd_spectrogram(args) -> int:
     npz = check_output(Path(args.npz), [Path(args.input), out], args.force, (".npz",)) if args.npz else None
     y = load_checked(Path(args.input), preset.sample_rate)
     analysis = analyse(y, preset)
-    plots.save_figure(plots.sound_figure(analysis, title=Path(args.input).name), out)
+    plots.save_figure(plots.sound_figure(analysis, title=Path(args.input).name), out, overwrite=args.force)
     print(f"wrote {out}")
     if npz is not None:
         with atomic_path(npz, overwrite=args.force) as tmp:
@@ -50,7 +51,7 @@ def cmd_griffinlim(args) -> int:
     y = load_checked(Path(args.input), preset.sample_rate)
     result = resynthesize(y, preset, source=args.source, n_iter=args.n_iter, momentum=args.momentum,
                           seed=args.seed, init=args.init)
-    io.save(out, result.waveform, preset.sample_rate, overwrite=True)
+    io.save(out, result.waveform, preset.sample_rate, overwrite=args.force)
     report = result.report() | {"output": str(out)}
     if args.json:
         print(json.dumps(report))
@@ -75,7 +76,7 @@ def cmd_vocode(args) -> int:
     start = time.perf_counter()
     wave = vocoder(mel, seed=args.seed, progress=not args.json)[: len(y)]
     seconds = time.perf_counter() - start
-    io.save(out, wave, vocoder.sample_rate, overwrite=True)
+    io.save(out, wave, vocoder.sample_rate, overwrite=args.force)
     report = {"input": str(source), "output": str(out), "vocoder": vocoder.name, "frames": mel.shape[-1],
               "audio_seconds": round(len(y) / vocoder.sample_rate, 3), "synthesis_seconds": round(seconds, 3),
               "real_time_factor": round(seconds * vocoder.sample_rate / len(y), 4)}
@@ -125,11 +126,11 @@ def register(sub, eval_sub) -> None:
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True, help="output sound file (.wav, .flac, .ogg, .mp3)")
     p.add_argument("--from", dest="source", choices=["linear", "mel"], default="linear")
-    p.add_argument("--n-iter", type=non_negative_int, default=32)
+    p.add_argument("--n-iter", type=bounded_int(0, 10_000, "a number of iterations"), default=32)
     p.add_argument("--momentum", type=non_negative_float, default=0.99, help="0 = classic Griffin-Lim")
     p.add_argument("--init", choices=["random", "zeros", "pghi"], default="random",
                    help="initial phase: random, zero, or phase-gradient heap integration (Hann/Hamming)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     add_analysis_options(p)
     p.set_defaults(func=cmd_griffinlim)
@@ -138,10 +139,11 @@ def register(sub, eval_sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output audio (.wav, .flac, .ogg)")
     p.add_argument("--vocoder", choices=["wavenet", "griffinlim"], default="wavenet")
     p.add_argument("--model", default="wavenet-grid", help="shipped WaveNet name or run folder (--vocoder wavenet)")
-    p.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--iterations", type=bounded_int(1, 10_000, "a number of iterations"), default=32,
+                   help="Griffin-Lim iterations")
     p.add_argument("--temperature", type=temperature_float,
                    help="WaveNet sampling temperature (default: the vocoder's, 1.0)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (WaveNet) or initial phase seed")
+    p.add_argument("--seed", type=seed_int, default=0, help="sampling seed (WaveNet) or initial phase seed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_vocode)
@@ -152,10 +154,11 @@ def register(sub, eval_sub) -> None:
                    help="all (default), val (the fixed validation split, every 18th clip), train (the rest), "
                         "or a text file of clip names, one a line")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many clips")
-    q.add_argument("--iterations", type=positive_int, default=32, help="Griffin-Lim iterations of the baseline")
+    q.add_argument("--iterations", type=bounded_int(1, 10_000, "a number of iterations"), default=32,
+                   help="Griffin-Lim iterations of the baseline")
     q.add_argument("--temperature", type=temperature_float,
                    help="WaveNet sampling temperature (default: the vocoder's, 1.0)")
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--seed", type=seed_int, default=0)
     q.add_argument("--draws", type=positive_int, default=1,
                    help="synthesise every clip this many times (seeds SEED, SEED+1, ...): mean, range and "
                         "the distortion between draws")

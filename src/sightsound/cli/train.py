@@ -29,6 +29,12 @@ def cmd_train(args) -> int:
         run_dir = Path(args.out) if args.out else Path("runs") / f"{resolved.path.stem}-{resolved.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
         if (run_dir / "checkpoints").exists() or (run_dir / "metrics.jsonl").exists():
             raise UserInputError(f"{run_dir}: already holds a run; continue it with --resume {run_dir} or choose another --out")
+        if run_dir.exists() and not run_dir.is_dir():
+            raise UserInputError(f"{run_dir}: exists and is not a folder")
+        held = sorted(p.name for p in run_dir.iterdir() if not p.name.startswith(".")) if run_dir.is_dir() else []
+        if held and not args.force:
+            raise UserInputError(f"{run_dir}: holds files ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) that "
+                                 "training would overwrite; choose another --out or pass --force")
         data = args.data
     result = recipes.run(resolved, data, run_dir, resume=bool(args.resume), progress=not args.no_progress,
                          device=args.device)
@@ -49,12 +55,19 @@ def cmd_plot_run(args) -> int:
     if not log.is_file():
         raise UserInputError(f"{run_dir}: no metrics.jsonl (not a run directory?)")
     out = check_output(Path(args.output), [log], args.force, IMAGE_SUFFIXES)
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    records = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:  # a half-written last line (a run killed while logging)
+            continue
+        if isinstance(record, dict):
+            records.append(record)
     try:
         fig = plots.run_curves_figure(records, title=run_dir.name)
     except ValueError as error:
         raise UserInputError(f"{run_dir}: {error}") from None
-    plots.save_figure(fig, out)
+    plots.save_figure(fig, out, overwrite=args.force)
     print(f"wrote {out}")
     return 0
 
@@ -71,6 +84,8 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run exactly")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to metrics.jsonl)")
+    p.add_argument("--force", action="store_true", help="train into a folder that holds other files (never one "
+                                                         "that holds a run: use --resume)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("plot-run", help="draw a run's loss and metric curves")
     p.add_argument("run_dir")

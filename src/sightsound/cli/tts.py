@@ -11,8 +11,10 @@ from sightsound.cli.common import (
     non_negative_int,
     output_folder,
     positive_int,
+    seed_int,
 )
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 
 
 def cmd_tts(args) -> int:
@@ -32,7 +34,7 @@ def cmd_tts(args) -> int:
         source = Path(args.file)
         if not source.is_file():
             raise UserInputError(f"{source}: no such file")
-        texts = [line.strip() for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = [line.strip() for line in read_text(source, "sentence file").splitlines() if line.strip()]
         if not texts:
             raise UserInputError(f"{source}: no sentences (one per line)")
         if not args.out_dir:
@@ -48,14 +50,14 @@ def cmd_tts(args) -> int:
     synth = Synthesizer.from_pretrained(args.model, vocoder=args.vocoder, vocoder_model=args.vocoder_model)
     result = synth(texts, seed=args.seed, progress=args.vocoder == "wavenet")
     for out, wave, text, stopped in zip(outputs, result.waves, texts, result.hit_limit):
-        io.save(out, wave, result.sample_rate, overwrite=True)
+        io.save(out, wave, result.sample_rate, overwrite=args.force)
         note = " (hit the decoder step limit)" if stopped else ""
         print(f"wrote {out}: {len(wave) / result.sample_rate:.2f} s, {text!r}{note}")
     if plot is not None:
         labels = synth.symbols(texts[0])
         fig = plots.tts_figure(result.alignments[0], result.mels[0], S.normalize(texts[0]),
                                synth.preset.hop_length / synth.preset.sample_rate, labels)
-        plots.save_figure(fig, plot)
+        plots.save_figure(fig, plot, overwrite=args.force)
         print(f"wrote {plot}")
     return 0
 
@@ -84,7 +86,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--vocoder", choices=["griffinlim", "wavenet"], default="griffinlim")
     p.add_argument("--vocoder-model", default="wavenet-grid", help="WaveNet name or run folder (--vocoder wavenet)")
     p.add_argument("--plot", help="figure of the alignment above the predicted mel (.png, .pdf, .svg)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the prenet dropout (kept on at inference)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the prenet dropout (kept on at inference)")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_tts)
     q = eval_sub.add_parser("tts", help="synthesise every transcript of a folder: focus rate, stops, WER, RTF")
@@ -95,7 +97,7 @@ def register(sub, eval_sub) -> None:
     q.add_argument("--clips", choices=["all", "val"], default="all",
                    help="all clips of the folder, or the fixed validation split (every 18th clip)")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many sentences")
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--seed", type=seed_int, default=0)
     q.add_argument("--out-dir", help="also write every synthesised sentence here")
     q.add_argument("--word-loop", action="store_true",
                    help="also a WER with any sequence of the corpus words (slow: about 10 s per sentence)")

@@ -17,6 +17,7 @@ Training on features (``build``): a frozen EfficientNet-Lite0's 1280 x 14 x 14 m
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from torch.utils.data import Dataset
 from sightsound.data import Built
 from sightsound.data.shapes import write_shapes
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 from sightsound.text.captions import Vocabulary, tokenize
 
 
@@ -36,15 +38,14 @@ def read_caption_csv(path: str | Path) -> dict[str, list[str]]:
     if not path.is_file():
         raise UserInputError(f"{path}: captions file not found")
     out: dict[str, list[str]] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.reader(handle):
-            if not row or (row[0].strip().lower() == "image" and len(row) > 1 and row[1].strip().lower() == "caption"):
-                continue
-            if len(row) < 2:
-                raise UserInputError(f"{path}: expected 'image,caption' lines, got {','.join(row)!r}")
-            name, caption = row[0].strip(), ",".join(row[1:]).strip()
-            name = name.split("#")[0]  # Flickr8k.token.txt style "name.jpg#0"
-            out.setdefault(name, []).append(caption)
+    for row in csv.reader(io.StringIO(read_text(path, "captions file"), newline="")):
+        if not row or (row[0].strip().lower() == "image" and len(row) > 1 and row[1].strip().lower() == "caption"):
+            continue
+        if len(row) < 2:
+            raise UserInputError(f"{path}: expected 'image,caption' lines, got {','.join(row)!r}")
+        name, caption = row[0].strip(), ",".join(row[1:]).strip()
+        name = name.split("#")[0]  # Flickr8k.token.txt style "name.jpg#0"
+        out.setdefault(name, []).append(caption)
     if not out:
         raise UserInputError(f"{path}: no captions")
     return out
@@ -54,7 +55,7 @@ def read_karpathy_json(path: str | Path) -> tuple[dict[str, list[str]], dict[str
     """Karpathy-split JSON -> ({file name: [raw captions]}, {file name: split})."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, "caption JSON"))
         captions = {im["filename"]: [s["raw"] for s in im["sentences"]] for im in data["images"]}
         splits = {im["filename"]: im.get("split", "train") for im in data["images"]}
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 
 from sightsound.data import Built
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text as read_text_file
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def read_text(root: Path, relative: str) -> tuple[str, CharVocab]:
     path = Path(root) / relative
     if not path.is_file():
         raise UserInputError(f"{path}: text file not found (pass --data or set SIGHTSOUND_DATA)")
-    text = path.read_text(encoding="utf-8")
+    text = read_text_file(path, "training text")
     return text, CharVocab.from_text(text)
 
 

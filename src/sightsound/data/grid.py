@@ -24,6 +24,7 @@ from sightsound.audio.features import log_mel, mel_basis
 from sightsound.audio.presets import get_preset
 from sightsound.data import Built
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 
 ALIGN_UNITS_PER_SECOND = 25000
 # the GRID grammar (Cooke et al. 2006, Table 1): command colour preposition letter digit adverb
@@ -53,7 +54,7 @@ class Config:
 def read_align(path: Path) -> list[tuple[float, float, str]]:
     """``start end word`` lines -> [(start_s, end_s, word)], silences included."""
     words = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path, "alignment file").splitlines(), 1):
         parts = line.split()
         if not parts:
             continue

@@ -15,6 +15,7 @@ preset shared with the vocoder (``tts16k``).
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from sightsound.audio.features import log_mel, mel_basis
 from sightsound.audio.presets import get_preset
 from sightsound.data import Built, grid
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 from sightsound.text import symbols as S
 
 SOURCES = {"grid": "grid-s1", "ljspeech": "LJSpeech-1.1", "flickr": "flickr8k-1k"}
@@ -75,7 +77,7 @@ def _ljspeech_items(folder: Path, config: Config):
     meta = folder / "metadata.csv"
     if not meta.is_file():
         raise UserInputError(f"{meta}: not found (an LJSpeech folder has metadata.csv and wavs/)")
-    rows = list(csv.reader(meta.open(encoding="utf-8"), delimiter="|", quoting=csv.QUOTE_NONE))
+    rows = list(csv.reader(io.StringIO(read_text(meta, "metadata file")), delimiter="|", quoting=csv.QUOTE_NONE))
     items = [(folder / "wavs" / f"{r[0]}.wav", r[2] if len(r) > 2 and r[2] else r[1], None) for r in rows if r]
     return ([x for i, x in enumerate(items) if i % config.val_every]), items[:: config.val_every]
 
@@ -85,9 +87,8 @@ def _flickr_items(folder: Path, config: Config):
     if not captions.is_file() or not (folder / "spoken").is_dir():
         raise UserInputError(f"{folder}: expected captions.txt and spoken/*.mp3")
     first: dict[str, str] = {}
-    with captions.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            first.setdefault(Path(row["image"]).stem, row["caption"])
+    for row in csv.DictReader(io.StringIO(read_text(captions, "captions file"))):
+        first.setdefault(Path(row["image"]).stem, row["caption"])
     names = sorted(p.stem for p in (folder / "spoken").glob("*.mp3") if p.stem in first)
     items = [(folder / "spoken" / f"{n}.mp3", first[n], None) for n in names]
     return [x for i, x in enumerate(items) if i % config.val_every], items[:: config.val_every]

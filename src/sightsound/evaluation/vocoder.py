@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from sightsound.errors import ParameterError, UserInputError
+from sightsound.fileio import read_text
 from sightsound.pretrained.vocoder import GRIFFIN_LIM, Vocoder
 
 
@@ -69,7 +70,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     elif clips == "all":
         names = sorted(train_names + val_names)
     elif Path(clips).is_file():
-        names = [line.strip() for line in Path(clips).read_text().splitlines() if line.strip()]
+        names = [line.strip() for line in read_text(clips, "clip list").splitlines() if line.strip()]
         unknown = sorted(set(names) - set(train_names + val_names))
         if not names or unknown:
             raise UserInputError(f"{clips}: " + (f"no clip {unknown[0]} in {root}/audio ({len(unknown)} unknown)"

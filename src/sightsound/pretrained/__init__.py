@@ -12,6 +12,7 @@ import os  # noqa: E402
 import torch  # noqa: E402
 
 from sightsound.errors import UserInputError  # noqa: E402
+from sightsound.fileio import read_text  # noqa: E402
 from sightsound.training.checkpoint import load_model  # noqa: E402
 
 # Shipped checkpoints by name -> folder. Each is reproducible by the recipe named in the README.
@@ -44,7 +45,10 @@ def load_char_lm(path_or_name: str | os.PathLike, map_location: str | torch.devi
     vocab_path = folder / "vocab.json"
     if not vocab_path.is_file():
         raise UserInputError(f"{path_or_name}: no vocab.json (not a character language model)")
-    return model, CharVocab.from_json(vocab_path.read_text(encoding="utf-8"))
+    try:
+        return model, CharVocab.from_json(read_text(vocab_path, "vocabulary"))
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserInputError(f"{vocab_path}: not a character vocabulary ({error})") from None
 
 
 def shipped_char_lm():

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from sightsound.errors import UserInputError
+from sightsound.fileio import read_text
 from sightsound.models.captioner import Captioner
 from sightsound.models.captioner_search import decode
 from sightsound.text.captions import Vocabulary
@@ -65,7 +66,10 @@ class ImageCaptioner:
         vocab_path = folder / "vocab.json"
         if not vocab_path.is_file():
             raise UserInputError(f"{name}: no vocab.json beside the model")
-        vocab = Vocabulary.from_json(vocab_path.read_text(encoding="utf-8"))
+        try:
+            vocab = Vocabulary.from_json(read_text(vocab_path, "vocabulary"))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UserInputError(f"{vocab_path}: not a caption vocabulary ({error})") from None
         encoder = None
         if model.config.encoder == "features":
             from sightsound.vision.encoders import EfficientNetLite0Encoder

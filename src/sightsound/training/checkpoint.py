@@ -101,6 +101,11 @@ def _tensor_header(path: Path | str) -> tuple[dict[str, tuple[int, ...]], dict[s
     return shapes, metadata
 
 
+def tensor_metadata(path: Path | str) -> dict[str, str]:
+    """The string metadata of a safetensors file (e.g. the step an exported model is from)."""
+    return _tensor_header(path)[1]
+
+
 def load_tensors(path: Path | str, device: str = "cpu") -> dict[str, torch.Tensor]:
     """Read a safetensors file written by save_tensors_atomic, restoring aliased (tied) names."""
     _, metadata = _tensor_header(path)
@@ -169,8 +174,10 @@ def set_rng_state(tensors: dict[str, torch.Tensor], meta: dict) -> None:
 
 def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     state: dict, ema_state: dict | None = None, scaler_state: dict | None = None,
-                    keep_last: int = 2) -> Path:
-    """Write ``checkpoints/step_NNNNNN`` atomically, point ``latest.json`` at it, drop old ones."""
+                    keep_last: int = 2, rank_rngs: list | None = None) -> Path:
+    """Write ``checkpoints/step_NNNNNN`` atomically, point ``latest.json`` at it, drop old ones. ``rank_rngs``:
+    every process's ``rng_state()`` under DDP (rank 0's goes to rng.safetensors, rank r's to
+    rng_rank{r}.safetensors), so that each rank resumes its own random stream (data augmentation)."""
     root = run_dir / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)
     name = f"step_{step:06d}"
@@ -185,9 +192,13 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer:
         save_tensors_atomic(tmp / "optimizer.safetensors", opt_tensors)
         if ema_state is not None:
             save_tensors_atomic(tmp / "ema.safetensors", ema_state)
-        rng_tensors, rng_meta = rng_state()
+        rngs = rank_rngs or [rng_state()]
+        rng_tensors, rng_meta = rngs[0]
         save_tensors_atomic(tmp / "rng.safetensors", rng_tensors)
+        for rank, (tensors, _) in enumerate(rngs[1:], start=1):
+            save_tensors_atomic(tmp / f"rng_rank{rank}.safetensors", tensors)
         write_json_atomic(tmp / "state.json", {**state, "step": step, "optimizer": opt_meta, "rng": rng_meta,
+                                                "rng_ranks": [meta for _, meta in rngs[1:]],
                                                 "scaler": scaler_state})
         if final.exists():
             shutil.rmtree(final)
@@ -204,38 +215,79 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer:
 
 
 def mark_best(run_dir: Path, checkpoint: Path, metric: str, value: float) -> None:
-    """Copy a checkpoint to ``checkpoints/best`` (atomically replacing the previous best)."""
+    """Copy a checkpoint to ``checkpoints/best`` (atomically replacing the previous best).
+
+    The copy goes to ``.tmp-best``; the old best moves aside to ``.old-best`` and the copy takes its name. A
+    kill between those two renames leaves ``.old-best`` alone, which ``recover`` puts back."""
     root = run_dir / "checkpoints"
     tmp = root / ".tmp-best"
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(checkpoint, tmp)
-    write_json_atomic(tmp / "best.json", {"metric": metric, "value": value, "from": checkpoint.name})
+    try:
+        shutil.copytree(checkpoint, tmp)
+        write_json_atomic(tmp / "best.json", {"metric": metric, "value": value, "from": checkpoint.name})
+    except (OSError, shutil.Error) as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "a file could not be copied"
+        raise OSError(f"cannot copy {checkpoint.name} to checkpoints/best ({reason})") from None
     old = root / ".old-best"
+    if old.exists():
+        shutil.rmtree(old)
     if (root / "best").exists():
         os.replace(root / "best", old)
     os.replace(tmp, root / "best")
+    _fsync_dir(root)
     shutil.rmtree(old, ignore_errors=True)
 
 
+def recover(run_dir: Path) -> None:
+    """Repair what a kill can leave in ``checkpoints/``: a ``best/`` moved aside but not replaced comes back, and
+    half-written temporaries (``.tmp-*``) are removed."""
+    root = Path(run_dir) / "checkpoints"
+    if not root.is_dir():
+        return
+    if not (root / "best").exists() and (root / ".old-best").is_dir():
+        os.replace(root / ".old-best", root / "best")
+    for leftover in root.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.rmtree(root / ".old-best", ignore_errors=True)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in ("model.safetensors", "optimizer.safetensors",
+                                                      "rng.safetensors", "state.json"))
+
+
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    pointer = run_dir / "checkpoints" / "latest.json"
-    if not pointer.exists():
-        return None
-    target = run_dir / "checkpoints" / json.loads(pointer.read_text())["dir"]
-    return target if target.is_dir() else None
-
-
-def load_checkpoint(path: Path) -> dict:
-    """Read a checkpoint folder: tensors via safetensors, the rest from JSON."""
+    """The checkpoint ``latest.json`` names; if that file is missing or unreadable (a kill can leave it so), the
+    newest complete ``step_*`` folder."""
+    root = Path(run_dir) / "checkpoints"
     try:
+        target = root / json.loads((root / "latest.json").read_text())["dir"]
+        if target.is_dir() and _complete(target):
+            return target
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    steps = sorted(p for p in root.glob("step_*") if p.is_dir() and _complete(p)) if root.is_dir() else []
+    return steps[-1] if steps else None
+
+
+def load_checkpoint(path: Path, rank: int = 0) -> dict:
+    """Read a checkpoint folder: tensors via safetensors, the rest from JSON. ``rng`` and ``rng_meta`` are process
+    ``rank``'s random-generator state (rank 0's for a checkpoint written without DDP)."""
+    try:
+        state = json.loads((path / "state.json").read_text())
+        own = path / f"rng_rank{rank}.safetensors"
+        rank_metas = state.get("rng_ranks") or []
+        use_own = rank > 0 and own.is_file() and len(rank_metas) >= rank
         out = {"model": load_tensors(path / "model.safetensors"),
                "optimizer": load_tensors(path / "optimizer.safetensors"),
-               "rng": load_tensors(path / "rng.safetensors"),
-               "state": json.loads((path / "state.json").read_text())}
+               "rng": load_tensors(own if use_own else path / "rng.safetensors"),
+               "rng_meta": rank_metas[rank - 1] if use_own else state["rng"],
+               "state": state}
         if (path / "ema.safetensors").exists():
             out["ema"] = load_tensors(path / "ema.safetensors")
-    except (OSError, ValueError, json.JSONDecodeError) as error:
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
         raise UserInputError(f"{path}: not a readable checkpoint ({error})") from None
     return out
 

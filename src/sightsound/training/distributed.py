@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from sightsound.errors import ParameterError
+
 
 @dataclass(frozen=True)
 class DistEnv:
@@ -36,7 +38,18 @@ def setup(device: str | None = None) -> DistEnv:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device is None:
         device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ParameterError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ParameterError(f"unsupported device {device!r}; use cpu, cuda or cuda:N")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"device {device!r}: CUDA is not available on this machine; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ParameterError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ParameterError(f"device {device!r}: MPS is not available on this machine")
     if dev.type == "cuda" and dev.index is None:  # "cuda" alone: this process's GPU (torchrun's LOCAL_RANK)
         dev = torch.device("cuda", local_rank)
     if dev.type == "cuda":
@@ -68,3 +81,13 @@ def any_flag(flag: bool, env: DistEnv) -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=env.device)
     dist.all_reduce(t)
     return bool(t.item() > 0)
+
+
+def gather_objects(value, env: DistEnv) -> list:
+    """[the value of rank 0, of rank 1, ...] on every process ([value] when single-process); e.g. every rank's
+    random-generator state, so that a checkpoint holds them all."""
+    if not env.enabled:
+        return [value]
+    out = [None] * env.world_size
+    dist.all_gather_object(out, value)
+    return out

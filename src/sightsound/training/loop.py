@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import random
 import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -30,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
 from sightsound.errors import ParameterError, TrainingError
+from sightsound.fileio import atomic_path, folder_lock
 from sightsound.training import checkpoint as ckpt
 from sightsound.training import distributed
 from sightsound.training.config import TrainConfig
@@ -136,11 +139,33 @@ class _StopRequest:
 
 
 def _truncate_log(path: Path, step: int) -> None:
-    """Drop log lines written after ``step`` (a crashed run's tail, recomputed on resume)."""
+    """Drop log lines written after ``step`` (a crashed run's tail, recomputed on resume) and a half-written last
+    line (a kill during a write), replacing the file atomically."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("step", 0) <= step]
-    path.write_text("".join(f"{line}\n" for line in kept))
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("step", 0) <= step:
+            kept.append(line)
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+
+
+def _finish_best(run_dir: Path, checkpoint: Path, saved: dict, metric: str, value: float, step: int) -> None:
+    """Make ``best/`` and ``model.safetensors`` hold ``checkpoint`` (the best one) if a kill stopped the run
+    between writing it and copying it there."""
+    best_json = run_dir / "checkpoints" / "best" / "best.json"
+    marked = json.loads(best_json.read_text()).get("from") if best_json.is_file() else None
+    if marked != checkpoint.name:
+        ckpt.mark_best(run_dir, checkpoint, metric, value)
+    exported = ckpt.tensor_metadata(run_dir / "model.safetensors").get("step") if (run_dir / "model.safetensors").is_file() else None
+    if exported != str(step):
+        weights = saved["ema"] if "ema" in saved else saved["model"]
+        ckpt.export_weights(run_dir, weights, {"step": step, "ema": "ema" in saved})
 
 
 def train(
@@ -165,7 +190,9 @@ def train(
     run_dir = Path(run_dir)
     env = distributed.setup(device)
     try:
-        return _train(model, train_set, val_set, config, run_dir, collate_fn, run_config or {}, resume, progress, env)
+        with folder_lock(run_dir) if env.is_main else contextlib.nullcontext():  # one writer per run folder
+            return _train(model, train_set, val_set, config, run_dir, collate_fn, run_config or {}, resume, progress,
+                          env)
     finally:
         distributed.teardown(env)
 
@@ -180,11 +207,17 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
         raise ParameterError(f"the training set has {len(train_set)} examples, fewer than one batch ({config.batch_size})")
     if env.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        if run_config:
+        if run_config and not resume:  # a resumed run keeps the config.json it started with
             ckpt.write_run_config(run_dir, run_config)
 
-    torch.manual_seed(config.seed + 1_000_003 * env.rank)  # data-side randomness differs per rank
-    if config.init_from and not resume:
+    if env.is_main:
+        ckpt.recover(run_dir)
+    latest = ckpt.latest_checkpoint(run_dir) if resume else None
+    seed = config.seed + 1_000_003 * env.rank  # data-side randomness differs per rank
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)  # numpy and Python too: two runs of one config draw alike (augmentation, ...)
+    random.seed(seed)
+    if config.init_from and latest is None:  # a fresh run, or one killed before its first checkpoint
         weights = Path(config.init_from) / "model.safetensors"
         if not weights.is_file():
             raise TrainingError(f"train.init_from: {weights} not found")
@@ -215,11 +248,13 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
     best_metric = config.early_stop_metric or "val/loss"
     bad_evals = 0
     log_path = run_dir / "metrics.jsonl"
-    if resume:
-        latest = ckpt.latest_checkpoint(run_dir)
-        if latest is None:
-            raise TrainingError(f"{run_dir}: no checkpoint to resume from")
-        saved = ckpt.load_checkpoint(latest)
+    best_step = None  # the step whose weights are in best/ and model.safetensors
+    resumed_window: dict = {}
+    if resume and latest is None:  # killed before its first checkpoint: start it again from step 0
+        if env.is_main and log_path.exists():
+            _truncate_log(log_path, 0)
+    if latest is not None:
+        saved = ckpt.load_checkpoint(latest, env.rank)
         model.load_state_dict(saved["model"])
         ckpt.optimizer_from_tensors(optimizer, saved["optimizer"], saved["state"]["optimizer"])
         if ema is not None and "ema" in saved:
@@ -228,10 +263,13 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
             scaler.load_state_dict(saved["state"]["scaler"])
         state = saved["state"]
         step, epoch, position = state["step"], state["epoch"], state["position"]
-        best_value, bad_evals = state.get("best_value"), state.get("bad_evals", 0)
-        ckpt.set_rng_state(saved["rng"], state["rng"])
+        best_value, bad_evals, best_step = state.get("best_value"), state.get("bad_evals", 0), state.get("best_step")
+        resumed_window = state.get("log_window") or {}
+        ckpt.set_rng_state(saved["rng"], saved["rng_meta"])
         if env.is_main:
             _truncate_log(log_path, step)
+            if best_step == step and best_value is not None:  # killed between this save and best/ or the export
+                _finish_best(run_dir, latest, saved, best_metric, best_value, step)
 
     def batches() -> Iterator:
         nonlocal epoch, position
@@ -249,13 +287,16 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
                 handle.write(json.dumps(record) + "\n")
 
     def save(current_step: int) -> Path | None:
+        rank_rngs = distributed.gather_objects(ckpt.rng_state(), env)  # every rank's random streams
         if not env.is_main:
             return None
-        state = {"epoch": epoch, "position": position, "best_value": best_value, "bad_evals": bad_evals}
+        state = {"epoch": epoch, "position": position, "best_value": best_value, "bad_evals": bad_evals,
+                 "best_step": best_step, "log_window": {"sums": window, "steps": window_steps,
+                                                        "examples": window_examples}}
         try:
             return ckpt.save_checkpoint(run_dir, current_step, model, optimizer, state,
                                         ema.state_dict() if ema else None,
-                                        scaler.state_dict() if scaler else None, config.keep_last)
+                                        scaler.state_dict() if scaler else None, config.keep_last, rank_rngs)
         except OSError as error:
             previous = ckpt.latest_checkpoint(run_dir)
             kept = f"the previous checkpoint ({previous.name}) is intact" if previous else "no earlier checkpoint exists"
@@ -271,8 +312,10 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
     model.train()
     bar = tqdm(total=config.max_steps, initial=step, desc="train", unit="step", dynamic_ncols=True,
                disable=not (progress and env.is_main))
-    window: dict[str, float] = {}
-    window_steps, window_examples, window_start = 0, 0, time.perf_counter()
+    # the training log's running means since the last log line (kept in checkpoints: a resumed run logs the same)
+    window: dict[str, float] = dict(resumed_window.get("sums", {}))
+    window_steps, window_examples = resumed_window.get("steps", 0), resumed_window.get("examples", 0)
+    window_start = time.perf_counter()
     stopped, last_metrics = "max_steps", {}
     with _StopRequest() as stop:
         while step < config.max_steps:
@@ -335,7 +378,7 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
                 if value is not None and math.isfinite(value):
                     better = best_value is None or (value < best_value if config.early_stop_mode == "min" else value > best_value)
                     if better:
-                        best_value, bad_evals, improved = value, 0, True
+                        best_value, bad_evals, improved, best_step = value, 0, True, step
                     else:
                         bad_evals += 1
 
@@ -344,7 +387,11 @@ def _train(model, train_set, val_set, config, run_dir, collate_fn, run_config, r
             if step % config.save_every == 0 or step == config.max_steps or improved or stop_now or early:
                 saved_at = save(step)
                 if improved and saved_at is not None:
-                    ckpt.mark_best(run_dir, saved_at, best_metric, best_value)
+                    try:
+                        ckpt.mark_best(run_dir, saved_at, best_metric, best_value)
+                    except OSError as error:
+                        raise TrainingError(f"step {step}: {error}; checkpoint {saved_at.name} is intact in "
+                                            f"{run_dir}") from None
                     export()
             if stop_now:
                 stopped = "interrupted"

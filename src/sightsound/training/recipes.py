@@ -21,11 +21,13 @@ import torch
 
 from sightsound.data import dataset_module
 from sightsound.errors import ParameterError, UserInputError
+from sightsound.fileio import atomic_path
 from sightsound.models import model_classes
 from sightsound.training.checkpoint import (
     config_from_dict,
     model_from_config,
     read_run_config,
+    write_run_config,
 )
 from sightsound.training.config import TrainConfig
 from sightsound.training.loop import TrainResult, train
@@ -79,6 +81,23 @@ def parse_sets(items: list[str]) -> dict[str, dict]:
     return out
 
 
+def _fits(value, default) -> bool:
+    """Whether a --set or recipe value has the type of the field's default (None fits anything; an int is a float)."""
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, tuple):
+        return isinstance(value, (tuple, list))
+    if dataclasses.is_dataclass(default):
+        return isinstance(value, (dict, type(default)))
+    return isinstance(value, type(default))
+
+
 def _build_dataclass(cls, base, values: dict, section: str):
     valid = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(values) - set(valid))
@@ -88,12 +107,15 @@ def _build_dataclass(cls, base, values: dict, section: str):
     for f in dataclasses.fields(cls):
         if f.name in values:
             value = values[f.name]
+            if not _fits(value, getattr(base, f.name)):
+                raise ParameterError(f"{section}.{f.name}={value!r}: expected a value like "
+                                     f"{getattr(base, f.name)!r} ({type(getattr(base, f.name)).__name__})")
             if isinstance(value, list):
                 value = tuple(value)
             converted[f.name] = value
     try:
         return dataclasses.replace(base, **converted)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise ParameterError(f"{section}: {error}") from None
 
 
@@ -174,15 +196,24 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
     built = data_mod.build(root, resolved.data_config)
     if built.model_values:  # values the data dictates (vocabulary size ...)
         resolved = dataclasses.replace(resolved, model_config=with_values(resolved.model_config, built.model_values))
+    saved = {"model": {"name": resolved.model_name, "config": dataclasses.asdict(resolved.model_config)}}
+    model_from_config(saved, "the model settings", device="meta")  # its size and shapes, before allocating it
     _, model_cls = model_classes(resolved.model_name)
     torch.manual_seed(resolved.train_config.seed)  # identical initial weights on every process
-    model = model_cls(resolved.model_config)
+    try:
+        model = model_cls(resolved.model_config)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ParameterError(f"the model settings do not build a {resolved.model_name} model ({error})") from None
+    run_config = resolved.to_json(str(root))
     if int(os.environ.get("RANK", "0")) == 0:
         out.mkdir(parents=True, exist_ok=True)
+        if not resume:  # config.json first: a folder killed after it can always be resumed
+            write_run_config(out, run_config)
         for name, text in built.artifacts.items():
-            (out / name).write_text(text, encoding="utf-8")
+            with atomic_path(out / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
     return train(model, built.train, built.val, resolved.train_config, out, collate_fn=built.collate,
-                 run_config=resolved.to_json(str(root)), resume=resume, progress=progress, device=device)
+                 run_config=run_config, resume=resume, progress=progress, device=device)
 
 
 def resolve_from_run(run_dir: Path) -> tuple[ResolvedRecipe, str | None]:

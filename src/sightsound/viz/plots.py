@@ -146,11 +146,12 @@ def convergence_figure(steps: list[int], curves: dict[str, list[float]]) -> Figu
     return fig
 
 
-def save_figure(fig: Figure, path, dpi: int = 110) -> None:
+def save_figure(fig: Figure, path, dpi: int = 110, overwrite: bool = True) -> None:
     """Write the figure atomically (temporary file in the same folder, then rename); the format
-    follows the extension (.png, .pdf, .svg)."""
+    follows the extension (.png, .jpg, .pdf, .svg). ``overwrite=False`` refuses a file that exists when the
+    figure is published, even one created after the command started."""
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, dpi=dpi, **({"pil_kwargs": {"quality": 85}} if tmp.suffix.lower() in (".jpg", ".jpeg") else {}))
     finally:
         plt.close(fig)
