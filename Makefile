@@ -35,15 +35,17 @@ test-debs: demo-debs
 	$(call need_deb,java,default-jre-headless,caption metrics)
 	$(call need_deb,chromedriver,chromium chromium-driver,the browser test of the tour)
 
-# the tour captions Flickr validation photos beside their human captions when the data is there
+# the tour captions Flickr validation photos beside their human captions when the data is there, and the demo
+# captions the first validation photo (the 8th by name: the kind of photo the model learnt); else a bundled photo
 DATA ?= $(firstword $(SIGHTSOUND_DATA) $(wildcard ../shared/data))
+FLICKR_VAL := $(if $(DATA),$(word 8,$(sort $(wildcard $(DATA)/flickr8k-1k/images/*.jpg))))
+DEMO_PHOTO ?= $(or $(FLICKR_VAL),src/sightsound/pretrained/samples/astronaut.jpg)
 
 demo: venv demo-debs
 	$(VENV)/bin/sightsound tour --out $(DEMO_OUT) $(if $(DATA),--data $(DATA))
 	$(VENV)/bin/sightsound tts "Place green at b four now." -o $(DEMO_OUT)/tts_demo.wav --vocoder griffinlim \
 	  --plot $(DEMO_OUT)/tts_demo.png --force
-	$(VENV)/bin/sightsound caption src/sightsound/pretrained/samples/chelsea.jpg --model flickr8k-1k \
-	  -o $(DEMO_OUT)/caption_photo.png --force
+	$(VENV)/bin/sightsound caption $(DEMO_PHOTO) --model flickr8k-1k -o $(DEMO_OUT)/caption_photo.png --force
 	$(VENV)/bin/sightsound shapes --out $(DEMO_OUT)/shapes --images 4 --seed 3 --force
 	$(VENV)/bin/sightsound caption $(DEMO_OUT)/shapes/images/shape_3_00000.png --model shapes \
 	  -o $(DEMO_OUT)/caption_shapes.png --force

@@ -73,7 +73,12 @@ def generation_tokens_per_s(block: int, use_cache: bool, n_tokens: int, repeats:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/transformer.json")
+    parser.add_argument("--sliding", action="store_true",
+                        help="only the case past the block: 500 new tokens at block 64, where the window slides and "
+                             "is re-encoded every token (write it with --out benchmarks/results/transformer_sliding.json)")
     args = parser.parse_args()
+    if args.sliding:
+        return sliding(args)
     results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "torch": torch.__version__,
                "machine": platform.platform(), "train_ms_per_iter": {}, "generation_tokens_per_s": {}}
     for threads in (1, 2):
@@ -94,6 +99,26 @@ def main() -> int:
                 "cached_step": "numba" if numba_available() else "torch"}
             print(f"generate {key}: cache {cached:.0f} tok/s (torch step {cached_torch:.0f}), recompute {plain:.0f} "
                   f"tok/s, {cached / plain:.1f}x ({cached_torch / plain:.1f}x)", flush=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+def sliding(args) -> int:
+    """Past the block the cache cannot be reused (learned positions shift with the window), so each new token
+    re-encodes the whole window: the KV cache's advantage is gone. Measured with 1 and 2 threads."""
+    results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "torch": torch.__version__,
+               "machine": platform.platform(), "block": 64, "new_tokens": 500, "generation_tokens_per_s": {}}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        cached = generation_tokens_per_s(64, True, 500, backend="numba" if numba_available() else "torch")
+        plain = generation_tokens_per_s(64, False, 500)
+        results["generation_tokens_per_s"][f"threads{threads}"] = {"kv_cache": cached, "recompute": plain,
+                                                                   "speedup": cached / plain}
+        print(f"500 tokens at block 64, {threads} thread(s): cache {cached:.0f} tok/s, recompute {plain:.0f} tok/s, "
+              f"{cached / plain:.2f}x", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -79,9 +79,9 @@ def cmd_shapes(args) -> int:
 
 def _add_decoding_options(p) -> None:
     p.add_argument("--no-repeat-ngram", type=non_negative_int, metavar="N",
-                   help="forbid repeating any N words of the caption (0 = off; default: the shipped setting)")
+                   help="forbid repeating any N words of the caption (0 = off; default: the model's decoding.json, else off)")
     p.add_argument("--length-penalty", type=non_negative_float, metavar="ALPHA",
-                   help="rank beams by log p / ((5 + length) / 6) ** ALPHA (0 = off; default: the shipped setting)")
+                   help="rank beams by log p / ((5 + length) / 6) ** ALPHA (0 = off; default: the model's decoding.json, else off)")
 
 
 def register(sub, eval_sub) -> None:

@@ -14,8 +14,6 @@ import torch
 
 from sightsound.errors import UserInputError
 from sightsound.pretrained.captioner import (
-    DEFAULT_LENGTH_PENALTY,
-    DEFAULT_NO_REPEAT_NGRAM,
     ImageCaptioner,
 )
 
@@ -58,8 +56,7 @@ def evaluate_captioner(captioner: ImageCaptioner, folder: str | Path, beam: int 
     if progress:
         print(f"scoring {len(names)} captions with coco-caption (Java; METEOR takes the longest) ...", file=sys.stderr)
     scores = coco_scores({n: captions[n] for n in names}, {r.image: r.text for r in results}, meteor=meteor)
-    decoding = {"no_repeat_ngram": DEFAULT_NO_REPEAT_NGRAM if no_repeat_ngram is None else no_repeat_ngram,
-                "length_penalty": DEFAULT_LENGTH_PENALTY if length_penalty is None else length_penalty}
+    decoding = captioner.options(no_repeat_ngram, length_penalty)
     report = {"model": captioner.name, "data": str(folder), "images": len(names), "split": images, "beam": beam,
               "decoding": decoding, "repeated_bigram_captions": sum(_repeats_a_bigram(r.words) for r in results),
               "mean_words": round(sum(len(r.words) for r in results) / len(results), 2),

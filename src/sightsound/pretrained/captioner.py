@@ -8,6 +8,7 @@ encoder (EfficientNet-Lite0 from its wheel) back automatically; folder evaluatio
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,6 @@ from sightsound.models.captioner_search import decode
 from sightsound.text.captions import Vocabulary
 from sightsound.vision.encoders import resize_square
 from sightsound.vision.io import load_image
-
-# Decoding defaults, chosen with `eval caption --images val-select` (docs/models/flickr8k-1k.md): blocking repeated
-# n-grams of this length (0 = off) and GNMT's length penalty alpha (0 = rank by log-probability).
-DEFAULT_NO_REPEAT_NGRAM = 0
-DEFAULT_LENGTH_PENALTY = 0.0
 
 
 @dataclass
@@ -48,10 +44,21 @@ class CaptionResult:
                 "betas": [round(float(b), 4) for b in self.betas]}
 
 
+@dataclass(frozen=True)
+class Decoding:
+    """A captioner's beam-search settings (``models/captioner_search.py``): block repeated n-grams of this length
+    (0 = off) and GNMT's length penalty alpha (0 = rank by log-probability). A model folder may ship its own in
+    ``decoding.json`` (chosen on a selection split; see the model card); without it both are off."""
+
+    no_repeat_ngram: int = 0
+    length_penalty: float = 0.0
+
+
 class ImageCaptioner:
-    def __init__(self, model: Captioner, vocab: Vocabulary, name: str, encoder=None, cache_dir: str | None = None):
+    def __init__(self, model: Captioner, vocab: Vocabulary, name: str, encoder=None, cache_dir: str | None = None,
+                 decoding: Decoding = Decoding()):
         self.model, self.vocab, self.name, self.encoder = model.eval(), vocab, name, encoder
-        self.cache_dir = cache_dir
+        self.cache_dir, self.decoding = cache_dir, decoding
         if len(vocab) != model.config.vocab_size:
             raise UserInputError(f"{name}: vocab.json has {len(vocab)} words, the model {model.config.vocab_size}")
 
@@ -75,7 +82,18 @@ class ImageCaptioner:
             from sightsound.vision.encoders import EfficientNetLite0Encoder
 
             encoder = EfficientNetLite0Encoder(model.config.grid * 32).eval()
-        return cls(model, vocab, str(name), encoder, cache_dir)
+        decoding = Decoding()
+        if (folder / "decoding.json").is_file():
+            try:
+                decoding = Decoding(**json.loads(read_text(folder / "decoding.json", "decoding settings")))
+            except (ValueError, TypeError) as error:
+                raise UserInputError(f"{folder / 'decoding.json'}: not decoding settings ({error})") from None
+        return cls(model, vocab, str(name), encoder, cache_dir, decoding)
+
+    def options(self, no_repeat_ngram: int | None = None, length_penalty: float | None = None) -> dict:
+        """The beam-search options: the given ones, the model's own (``decoding.json``) for those left None."""
+        return {"no_repeat_ngram": self.decoding.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
+                "length_penalty": self.decoding.length_penalty if length_penalty is None else length_penalty}
 
     @property
     def grid(self) -> int:
@@ -97,8 +115,7 @@ class ImageCaptioner:
                  length_penalty: float | None) -> list[CaptionResult]:
         g = self.grid
         out = []
-        options = dict(no_repeat_ngram=DEFAULT_NO_REPEAT_NGRAM if no_repeat_ngram is None else no_repeat_ngram,
-                       length_penalty=DEFAULT_LENGTH_PENALTY if length_penalty is None else length_penalty)
+        options = self.options(no_repeat_ngram, length_penalty)
         for name, cap in zip(names, decode(self.model, inputs, beam=beam, **options)):
             out.append(CaptionResult(name, self.vocab.decode(cap.ids), cap.alphas.reshape(-1, g, g), cap.betas,
                                      cap.log_prob, cap.finished))
@@ -107,7 +124,7 @@ class ImageCaptioner:
     def caption(self, image: str | Path | torch.Tensor, beam: int = 3, no_repeat_ngram: int | None = None,
                 length_penalty: float | None = None) -> CaptionResult:
         """Caption one image file (or a (3, H, W) tensor in [0, 1]). ``no_repeat_ngram`` and ``length_penalty``
-        (``models/captioner_search.py``) default to the shipped decoding settings (``DEFAULT_*`` here)."""
+        (``models/captioner_search.py``) default to the model's own decoding settings (``Decoding``)."""
         name = str(image) if not isinstance(image, torch.Tensor) else "<tensor>"
         pixels = load_image(image, max_side=4 * self.image_size) if not isinstance(image, torch.Tensor) else image
         return self._results([name], self.inputs_for([pixels]), beam, no_repeat_ngram, length_penalty)[0]
