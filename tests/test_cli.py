@@ -98,8 +98,8 @@ def test_bad_input_files(tmp_path, bad_files, kind, needle):
 @pytest.mark.parametrize(
     "extra,needle",
     [
-        (["--n-fft", "0"], "positive integer"),
-        (["--hop-length", "-3"], "positive integer"),
+        (["--n-fft", "0"], "an FFT size in [2, 65536], got 0"),
+        (["--hop-length", "-3"], "a hop in samples in [1, 65536], got -3"),
         (["--n-fft", "256", "--win-length", "400"], "win_length (400) must be <= n_fft (256)"),
         (["--window", "kaiser"], "invalid choice"),
         (["--preset", "radio"], "invalid choice"),
@@ -111,7 +111,7 @@ def test_bad_parameters(tmp_path, speech, extra, needle):
 
 def test_griffinlim_bad_parameters(tmp_path, speech):
     assert_clean_failure(run("griffinlim", str(speech), "-o", str(tmp_path / "o.wav"), "--momentum", "-1"), "number >= 0")
-    assert_clean_failure(run("griffinlim", str(speech), "-o", str(tmp_path / "o.wav"), "--n-iter", "x"), "integer")
+    assert_clean_failure(run("griffinlim", str(speech), "-o", str(tmp_path / "o.wav"), "--n-iter", "x"), "expected a number of iterations, got 'x'")
     assert_clean_failure(run("griffinlim", str(speech), "-o", str(tmp_path / "o.xyz")), "output must end in")
 
 
