@@ -88,7 +88,7 @@ def main() -> int:
         process = subprocess.Popen(command(out / "data", run, resume), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         if kills < args.kills:
-            time.sleep(rng.uniform(0.5, min(15.0, duration)))  # startup (imports) included: kills land anywhere
+            time.sleep(rng.uniform(0.5, min(10.0, duration)))  # startup (imports) included: kills land anywhere
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
