@@ -3,7 +3,7 @@ an uninterrupted run: final weights, optimiser, EMA, RNG state, best/ and the lo
 
     .venv/bin/python scripts/kill_loop.py --kills 20 --seed 0 --out /tmp/kill-loop
 
-The run is the character GPT's tiny preset on a small generated text, with an EMA (so every kind of state the
+The run is the character GPT's tiny preset (6,000 steps) on a small generated text, with an EMA (so every kind of state the
 run folder holds is exercised), launched through the real command line. Slow (minutes): run before a release,
 not in `make test` (tests/training/test_kills.py injects kills at each write step there).
 """
@@ -25,7 +25,7 @@ from safetensors.torch import load_file
 
 from sightsound.data import charlm
 
-SETS = ["--set", "train.ema_decay=0.9", "--set", "train.max_steps=400", "--set", "train.save_every=7",
+SETS = ["--set", "train.ema_decay=0.9", "--set", "train.max_steps=6000", "--set", "train.save_every=7",
         "--set", "train.eval_every=11", "--set", "train.log_every=3"]
 
 
@@ -88,7 +88,7 @@ def main() -> int:
         process = subprocess.Popen(command(out / "data", run, resume), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
         if kills < args.kills:
-            time.sleep(rng.uniform(0.5, min(10.0, duration)))  # startup (imports) included: kills land anywhere
+            time.sleep(rng.uniform(0.5, min(8.0, duration / 4)))  # startup (imports) included: kills land anywhere
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
