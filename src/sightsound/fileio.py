@@ -10,6 +10,7 @@ Every layer may import this module (it imports only ``errors``).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,14 +68,28 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True) -> Iterator[
     """A temporary path beside ``path`` to write to; published to ``path`` when the block ends without error,
     removed otherwise."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    except OSError as error:
+        raise UserInputError(f"{path}: cannot write ({error.strerror or error})") from None
     os.close(fd)
     try:
         yield Path(tmp)
         publish(tmp, path, overwrite=overwrite)
+    except OSError as error:  # a full or read-only disk while writing or publishing: name the file, keep nothing
+        raise UserInputError(f"{path}: cannot write ({_reason(error, path)})") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _reason(error: OSError, path: Path) -> str:
+    reason = error.strerror or str(error)
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return reason
+    return f"{reason}; {free:,} bytes free there" if free < 50_000_000 else reason
 
 
 @contextmanager

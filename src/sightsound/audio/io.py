@@ -6,6 +6,7 @@ Resampling uses :func:`sightsound.audio.functional.resample` (polyphase Kaiser-w
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,8 @@ def save(path: str | os.PathLike, y: torch.Tensor, sr: int, *, overwrite: bool =
     with atomic_path(path, overwrite=overwrite) as tmp:
         try:
             soundfile.write(str(tmp), data, sr, format=fmt, subtype=subtype)
-        except (soundfile.LibsndfileError, RuntimeError) as error:  # e.g. a full disk
-            raise UserInputError(f"{path}: cannot write ({str(error).splitlines()[0]})") from None
+        except (soundfile.LibsndfileError, RuntimeError) as error:  # e.g. a full disk (libsndfile: "System error.")
+            free = shutil.disk_usage(path.parent).free
+            space = f"; {free:,} bytes free there" if free < 50_000_000 else ""
+            raise UserInputError(f"{path}: cannot write ({str(error).splitlines()[0]}{space})") from None
     return path

@@ -72,7 +72,12 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: 
     meta = {k: str(v) for k, v in (metadata or {}).items()}
     if aliases:
         meta["aliases"] = json.dumps(aliases)
-    save_file(stored, str(tmp), metadata=meta)
+    try:
+        save_file(stored, str(tmp), metadata=meta)
+    except Exception as error:  # safetensors' own error type for an I/O failure (a full disk)
+        tmp.unlink(missing_ok=True)
+        raise OSError(28 if "No space" in str(error) else 5, f"cannot write {path.name}: "
+                      f"{str(error).splitlines()[0][-80:]}") from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # an ordinary file's permissions, whatever the writer used
