@@ -173,6 +173,37 @@ def test_inputs_that_are_not_what_they_say(tmp_path, capsys, latin1, text_data, 
     refused(capsys, args, needle, tmp_path)
 
 
+def _latin1_folders(tmp: Path, bad: bytes) -> dict[str, list[str]]:
+    """Every other command that reads a text file, each given one that is not UTF-8."""
+    captions = tmp / "captions"
+    (captions / "images").mkdir(parents=True)
+    shutil.copy(PHOTO, captions / "images" / "a.jpg")
+    (captions / "captions.txt").write_bytes(b"image,caption\na.jpg," + bad)
+    lj = tmp / "lj"
+    (lj / "wavs").mkdir(parents=True)
+    (lj / "metadata.csv").write_bytes(b"x|" + bad + b"|" + bad)
+    clips = tmp / "clips.txt"
+    clips.write_bytes(bad)
+    from sightsound.data import grid
+
+    grid_folder = grid.write_synthetic(tmp, n_clips=2, seconds=0.5)
+    vocab = tmp / "lm"
+    shutil.copytree(REGISTRY["char-lm-shakespeare"], vocab)
+    (vocab / "vocab.json").write_bytes(b'{"chars": "' + bad + b'"}')
+    return {"eval caption (captions.txt)": ["eval", "caption", "--model", "shapes", "--data", str(captions)],
+            "eval tts (metadata.csv)": ["eval", "tts", "--model", "tacotron2-grid", "--data", str(lj)],
+            "eval vocoder (--clips file)": ["eval", "vocoder", "--model", "wavenet-grid", "--data", str(grid_folder),
+                                            "--clips", str(clips)],
+            "gpt sample (vocab.json)": ["gpt", "sample", "--model", str(vocab), "--tokens", "3"]}
+
+
+@pytest.mark.parametrize("which", ["eval caption (captions.txt)", "eval tts (metadata.csv)",
+                                   "eval vocoder (--clips file)", "gpt sample (vocab.json)"])
+def test_every_text_file_that_is_not_utf8_is_a_one_line_error(tmp_path, capsys, which):
+    argv = _latin1_folders(tmp_path, "d\xe9j\xe0 vu".encode("latin-1"))[which]
+    refused(capsys, argv, "not UTF-8", tmp_path)
+
+
 @pytest.mark.parametrize("samples", [np.array([0.1, np.nan] * 8000, dtype=np.float32),
                                      np.array([0.1, np.inf] * 8000, dtype=np.float32)])
 def test_non_finite_audio_is_refused(tmp_path, capsys, samples):
