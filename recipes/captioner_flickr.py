@@ -4,7 +4,7 @@ Command:  sightsound train recipes/captioner_flickr.py --preset cpu --data ../sh
 Data:     DATA/flickr8k-1k/images + captions.txt; fixed split: photos sorted by name, every 8th is validation
           (sightsound.data.captions). Features: frozen ImageNet EfficientNet-Lite0, 1280 x 14 x 14 at 448 px,
           cached on disk (first run about 2 min, plus 2 min for the mirrored photos used as augmentation).
-Time:     see README (cpu preset, 2-core development machine, after the features are cached).
+Time:     see docs/models/flickr8k-1k.md (cpu preset, 2-core development machine, after the features are cached).
 Metric:   teacher-forced val/ce here; BLEU/METEOR/ROUGE-L/CIDEr with `sightsound eval caption --beam 3`.
 GPU:      --preset paper: the authors' Flickr sizes on full Flickr8k/30k (Karpathy JSON: data.captions_file).
           Add --set data.fine_tune_blocks=2 to fine-tune EfficientNet-Lite0's last blocks with the captioner.

@@ -9,7 +9,7 @@ Data:     generated in memory (sightsound.data.shapes, seeded): 8,000 training s
           validation scenes (seed 1); a held-out folder for `sightsound eval caption` is written with
           `sightsound shapes --out DIR --images 500 --seed 2`. --data is not needed.
 Model:    SmallCNN (3 stride-2 stages + CoordConv, 112 px -> 128 x 14 x 14) trained with the captioner.
-Time:     see README (cpu preset, 2-core development machine).
+Time:     see docs/models/shapes.md (cpu preset, 2-core development machine).
 Metric:   teacher-forced val/ce here; BLEU-4 and attention correctness from `sightsound eval caption`.
 """
 

@@ -19,7 +19,7 @@ PRESETS = {
     },
     "cpu": {  # nanoGPT's shakespeare_char CPU settings: 4 layers, 4 heads, 128 dims, block 64, batch 12
         "data": {"block_size": 64},
-        "model": {"dropout": 0.0, "tie_weights": False},  # untied: val 1.874 vs 1.893 tied (README)
+        "model": {"dropout": 0.0, "tie_weights": False},  # untied: val 1.874 vs 1.893 tied (docs/experiments/2026-11-development-history.md)
         "train": {"max_steps": 2000, "batch_size": 12, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
                   "min_lr_ratio": 0.1, "betas": (0.9, 0.99), "weight_decay": 0.1, "grad_clip": 1.0,
                   "eval_every": 250, "save_every": 250, "log_every": 50},

@@ -5,7 +5,7 @@ Data:     DATA/fsdd/recordings/{digit}_{speaker}_{index}.wav (8 kHz); validation
           (300 clips, every speaker and digit), training = the other 2,400.
 Time:     cpu preset: 2 min 15 s on the 2-core development machine (1,500 steps, batch 32).
 Metric:   validation accuracy (val/accuracy): 0.9967 (299 / 300) at step 1,500 with the cpu preset.
-GPU:      sightsound train recipes/fsdd_digits.py --preset paper --data DATA (or torchrun, see README).
+GPU:      sightsound train recipes/fsdd_digits.py --preset paper --data DATA (or torchrun: README, Commands).
 """
 
 MODEL = "mel_classifier"

@@ -3,7 +3,7 @@
 Command:  sightsound train recipes/tacotron2_grid.py --preset cpu --data ../shared/data --out runs/tacotron2
 Data:     DATA/grid-s1/audio/*.flac with transcripts from align/*.align (silences dropped, trimmed to the words
           +- 0.1 s); validation = every 18th clip by name (50 clips, the WaveNet split), training = the other 850.
-Time:     see README (cpu preset, 2-core development machine).
+Time:     see docs/models/tacotron2-grid.md (cpu preset, 2-core development machine).
 Metric:   teacher-forced validation losses and focus rate (val/focus_rate); `sightsound eval tts` decodes
           free-running: focus rate, step-limit hits, WER, real-time factor.
 GPU:      --preset paper: the paper's sizes (512/1024, r = 1), NVIDIA's hyperparameters, LJSpeech-size data.

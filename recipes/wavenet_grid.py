@@ -3,12 +3,12 @@
 Command:  sightsound train recipes/wavenet_grid.py --preset cpu --data ../shared/data --out runs/wavenet
 Data:     DATA/grid-s1/audio/*.flac (16 kHz); validation = every 18th clip by name (50 clips), training =
           the other 850, random 0.3 s windows with their ground-truth log-mel.
-Time:     see README (cpu preset, 2-core development machine).
+Time:     see docs/models/wavenet-grid.md (cpu preset, 2-core development machine).
 Metric:   validation NLL (nats/sample, mu-law classes) on the middle 0.8 s of each validation clip;
           `sightsound eval vocoder` measures MCD, LSD, spectral convergence and WER against Griffin-Lim.
 GPU:      --preset paper: 30 layers, 128/256/128 channels, mixture of logistics (Shen et al. 2018).
 Option:   --set model.pre_emphasis=0.9 models e[n] = x[n] - 0.9 x[n-1] and de-emphasises the draws (noise
-          shaping, as in LPCNet); see README for what fine-tuning the shipped model to it did on the CPU.
+          shaping, as in LPCNet); docs/experiments/2026-11-development-history.md says what it did on the CPU.
 """
 
 MODEL = "wavenet"

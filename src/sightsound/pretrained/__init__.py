@@ -15,7 +15,7 @@ from sightsound.errors import UserInputError  # noqa: E402
 from sightsound.fileio import read_text  # noqa: E402
 from sightsound.training.checkpoint import load_model  # noqa: E402
 
-# Shipped checkpoints by name -> folder. Each is reproducible by the recipe named in the README.
+# Shipped checkpoints by name -> folder. Each is reproducible by the recipe named in its card (docs/models/).
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 REGISTRY: dict[str, Path] = {
     "char-lm-shakespeare": CHECKPOINTS / "char-lm-shakespeare",  # recipes/char_lm.py --preset cpu
@@ -73,8 +73,8 @@ def shipped_vocoder():
 
 def shipped_synthesizer():
     """(Synthesizer voiced by Griffin-Lim, measured eval report or None) of the shipped Tacotron 2, or
-    (None, None). Griffin-Lim, not the shipped WaveNet: at its cpu preset it is far less intelligible
-    (README)."""
+    (None, None). Griffin-Lim, not the shipped WaveNet: the WaveNet is less intelligible
+    (docs/models/wavenet-grid.md)."""
     folder = REGISTRY["tacotron2-grid"]
     if not (folder / "model.safetensors").is_file():
         return None, None
