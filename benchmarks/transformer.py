@@ -99,10 +99,14 @@ def main() -> int:
                 "cached_step": "numba" if numba_available() else "torch"}
             print(f"generate {key}: cache {cached:.0f} tok/s (torch step {cached_torch:.0f}), recompute {plain:.0f} "
                   f"tok/s, {cached / plain:.1f}x ({cached_torch / plain:.1f}x)", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    return write(results, args.out)
+
+
+def write(results: dict, out: str) -> int:
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print(f"wrote {path}")
     return 0
 
 
@@ -119,11 +123,7 @@ def sliding(args) -> int:
                                                                    "speedup": cached / plain}
         print(f"500 tokens at block 64, {threads} thread(s): cache {cached:.0f} tok/s, recompute {plain:.0f} tok/s, "
               f"{cached / plain:.2f}x", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
-    return 0
+    return write(results, args.out)
 
 
 if __name__ == "__main__":
