@@ -229,3 +229,18 @@ def test_edge_frames_and_pad_modes_match_librosa():
                                M) <= 1e-12
                 checked += 1
     assert checked >= 70
+
+
+@needs_librosa
+def test_mfcc_matches_librosa():
+    import librosa
+
+    from sightsound.errors import ParameterError
+
+    S_db = torch.randn(2, 40, 30, dtype=torch.float64) * 10.0
+    ours = F.mfcc(S_db, 13)
+    for i in range(2):
+        ref = librosa.feature.mfcc(S=S_db[i].numpy(), n_mfcc=13)
+        assert np.abs(ours[i].numpy() - ref).max() < 1e-10
+    with pytest.raises(ParameterError):
+        F.mfcc(S_db, 41)

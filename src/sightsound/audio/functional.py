@@ -60,6 +60,7 @@ __all__ = [
     "amplitude_to_db",
     "db_to_power",
     "db_to_amplitude",
+    "mfcc",
     "mel_to_linear",
     "spectral_convergence",
     "griffin_lim",
@@ -392,6 +393,20 @@ def power_to_db(
         peak = log_spec.amax(dim=_item_dims(log_spec), keepdim=True)
         log_spec = torch.maximum(log_spec, peak - top_db)
     return log_spec
+
+
+def mfcc(S_db: torch.Tensor, n_mfcc: int = 20) -> torch.Tensor:
+    """Mel-frequency cepstral coefficients of a dB mel spectrogram, as ``librosa.feature.mfcc(S=S_db)``: the
+    orthonormal DCT-II along the mel axis, first ``n_mfcc`` coefficients. Shapes: (..., M, T) -> (..., n_mfcc, T).
+    """
+    n_mels = S_db.shape[-2]
+    if not 1 <= positive_int("n_mfcc", n_mfcc) <= n_mels:
+        raise ParameterError(f"n_mfcc must be in 1..{n_mels} (the number of mel bands), got {n_mfcc}")
+    m = torch.arange(n_mels, dtype=torch.float64)
+    k = torch.arange(n_mfcc, dtype=torch.float64)[:, None]
+    basis = torch.cos(math.pi / n_mels * (m + 0.5) * k) * math.sqrt(2.0 / n_mels)  # (n_mfcc, M)
+    basis[0] /= math.sqrt(2.0)
+    return basis.to(S_db.dtype).to(S_db.device) @ S_db
 
 
 def amplitude_to_db(

@@ -1,6 +1,6 @@
 """The ``sightsound`` command line: argument parsing only; the work is done by the library.
 
-One module per command group (``sound``, ``tour``, ``train``, ``gpt``, ``tts``, ``caption``), each with a
+One module per command group (``sound``, ``tour``, ``train``, ``gpt``, ``tts``, ``caption``, ``scene``), each with a
 ``register(sub, eval_sub)`` that adds its commands (and its ``eval`` sub-commands). Every user-fixable
 problem (bad file, bad parameter, existing output) ends with one line on stderr and exit code 2; nothing
 that exists is overwritten without ``--force``.
@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from sightsound import __version__
-from sightsound.cli import caption, gpt, sound, tour, train, tts
+from sightsound.cli import caption, gpt, scene, sound, tour, train, tts
 from sightsound.cli.common import Parser
 from sightsound.errors import SightsoundError
 
-GROUPS = (tour, sound, train, gpt, tts, caption)
+GROUPS = (tour, sound, train, gpt, tts, caption, scene)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ def cmd_tour(args) -> int:
         SPEECH_SAMPLE,
         shipped_captioners,
         shipped_char_lm,
+        shipped_scene,
         shipped_synthesizer,
         shipped_vocoder,
     )
@@ -27,12 +28,15 @@ def cmd_tour(args) -> int:
         raise UserInputError(f"{flickr}: no flickr8k-1k photo folder (images/ and captions.txt) under --data")
     if flickr is not None and not (flickr / "images").is_dir():
         flickr = None  # SIGHTSOUND_DATA without the photos: the bundled photos instead
+    esc = Path(data) / "esc10" if data else None
+    if esc is not None and not (esc / "meta.csv").is_file():
+        esc = None  # the scene section then says where its clips would come from
     char_lm, finetune = shipped_char_lm()
     vocoder, vocoder_eval = shipped_vocoder()
     synthesizer, tts_eval = shipped_synthesizer()
     models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
                   synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
-                  flickr=flickr)
+                  flickr=flickr, scene=shipped_scene(), esc=esc)
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)
@@ -55,7 +59,8 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("tour", help="write the HTML walk through the lecture (the main job)")
     p.add_argument("--out", required=True, help="output folder (index.html and assets/)")
     p.add_argument("--audio", help="speech to analyse (default: synthesised with flite, else a shipped sample)")
-    p.add_argument("--data", help="data folder holding flickr8k-1k/ (default: $SIGHTSOUND_DATA): caption its "
-                                  "validation photos beside their human captions instead of the bundled photos")
+    p.add_argument("--data", help="data folder holding flickr8k-1k/ and esc10/ (default: $SIGHTSOUND_DATA): caption "
+                                  "its validation photos beside their human captions instead of the bundled photos, "
+                                  "and hear its ESC-10 clips")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by the tour")
     p.set_defaults(func=cmd_tour)

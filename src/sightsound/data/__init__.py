@@ -19,7 +19,8 @@ from sightsound.errors import ParameterError
 DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid",
             "tts": "sightsound.data.tts", "captions": "sightsound.data.captions",
-            "shapes": "sightsound.data.shape_captions"}
+            "shapes": "sightsound.data.shape_captions", "esc": "sightsound.data.esc",
+            "av_scenes": "sightsound.data.av_scenes"}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ MODELS = {
     "wavenet": ("sightsound.models.wavenet", "WaveNetConfig", "WaveNet"),
     "tacotron2": ("sightsound.models.tacotron2", "Tacotron2Config", "Tacotron2"),
     "captioner": ("sightsound.models.captioner", "CaptionerConfig", "Captioner"),
+    "av_embedding": ("sightsound.models.av_embedding", "AVEmbeddingConfig", "AVEmbedding"),
 }
 
 

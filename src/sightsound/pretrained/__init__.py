@@ -23,6 +23,7 @@ REGISTRY: dict[str, Path] = {
     "tacotron2-grid": CHECKPOINTS / "tacotron2-grid",            # recipes/tacotron2_grid.py --preset cpu
     "flickr8k-1k": CHECKPOINTS / "flickr8k-1k",                  # recipes/captioner_flickr.py --preset cpu
     "shapes": CHECKPOINTS / "shapes",                            # recipes/captioner_shapes.py --preset cpu
+    "av-esc10": CHECKPOINTS / "av-esc10",                        # recipes/av_embedding_esc10.py --preset cpu
 }
 
 
@@ -103,3 +104,19 @@ def shipped_captioners() -> dict:
         report = folder / "eval.json"
         out[name] = (captioner, json.loads(report.read_text()) if report.is_file() else None)
     return out
+
+
+def shipped_scene():
+    """(SceneListener, measured eval report or None) of the shipped audio-visual embedding, or None when it (or
+    the EfficientNet-Lite0 wheels it reads sounds with) is missing."""
+    folder = REGISTRY["av-esc10"]
+    if not (folder / "model.safetensors").is_file():
+        return None
+    from sightsound.pretrained.scene import SceneListener
+
+    try:
+        listener = SceneListener.from_pretrained("av-esc10")
+    except UserInputError:
+        return None
+    report = folder / "eval.json"
+    return listener, (json.loads(report.read_text()) if report.is_file() else None)

@@ -1,6 +1,6 @@
 """The tour's frame: the context every section reads (the input, the shipped models, the output folder), the
 ``Section`` a chapter returns, and small HTML helpers. Chapters: ``sound``, ``attention``, ``speech``,
-``vision``."""
+``vision``, ``scene``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class TourContext:
     captioners: dict | None = None      # {"shapes" | "flickr8k-1k": (ImageCaptioner, eval report or None)}
     photos: tuple = ()                  # photos to caption when no Flickr folder is given
     flickr: Path | None = None          # a flickr8k-1k folder: its validation photos and their human captions
+    scene: tuple | None = None          # (SceneListener, eval report or None): the audio-visual embedding
+    esc: Path | None = None             # an ESC-layout folder (esc10/) whose clips the scene section plays
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
