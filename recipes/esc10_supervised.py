@@ -14,7 +14,7 @@ MODEL = "mel_classifier"
 DATA = "esc"
 
 _MODEL = {"sample_rate": 16000, "n_fft": 512, "hop_length": 160, "win_length": 400, "window": "hamming",
-          "n_mels": 64, "channels": 32, "n_blocks": 4, "dropout": 0.3}
+          "n_mels": 64, "channels": 24, "n_blocks": 4, "dropout": 0.3}
 
 PRESETS = {
     "tiny": {
@@ -25,7 +25,7 @@ PRESETS = {
     },
     "cpu": {
         "model": _MODEL,
-        "train": {"max_steps": 500, "batch_size": 32, "lr": 2e-3, "weight_decay": 0.01, "schedule": "cosine",
+        "train": {"max_steps": 300, "batch_size": 32, "lr": 2e-3, "weight_decay": 0.01, "schedule": "cosine",
                   "warmup_steps": 30, "eval_every": 50, "save_every": 50, "log_every": 10,
                   "early_stop_metric": "val/accuracy", "early_stop_mode": "max"},
     },

@@ -15,6 +15,7 @@ from sightsound.data import captions as caption_data
 from sightsound.data.esc import read_esc_folder, split_clips, write_synthetic
 from sightsound.errors import UserInputError
 from sightsound.evaluation.scene import (
+    cross_validation,
     evaluate_scene,
     fit_logistic_regression,
     mfcc_features,
@@ -167,12 +168,17 @@ def test_the_tour_section_plays_clips_and_maps_the_space(with_photos, tmp_path):
         {"test_fold": 1, "clips": 6, "embedding": 1.0, "supervised_cnn": 0.5, "mfcc_logistic": 0.5},
         {"test_fold": 2, "clips": 6, "embedding": 0.5, "supervised_cnn": 0.5, "mfcc_logistic": 1.0}],
         "mean_accuracy": {"embedding": 0.75, "supervised_cnn": 0.5, "mfcc_logistic": 0.75},
-        "embedding_confusion": [[5, 1], [2, 4]]}}
+        "embedding_confusion": [[5, 1], [2, 4]],
+        "sound_to_photo": {"k": 10, "photos": 100, "min_photos": 10, "per_class": {
+            "dog_bark": {"clips": 32, "precision_at_k": 0.8125, "chance": 0.33}}}},
+        "spoken_captions": {"photos": 100, "transcript_wer": 0.55, "speech_to_photo": {"r1": 0.1, "r5": 0.4, "r10": 0.6},
+                            "chance": {"r1": 0.01, "r5": 0.05, "r10": 0.1}}}
     (tmp_path / "assets").mkdir()
     ctx = TourContext(tmp_path, SPEECH_FILE, scene=(SceneListener.from_pretrained(run), report), esc=root / "esc",
                       flickr=root / "flickr8k-1k")
     section = section_scene(ctx)
     assert section.anchor == "scene-by-sound" and "<th>0.750</th>" in section.body
+    assert "dog bark 0.81 (chance 0.33)" in section.body and "R@10 0.60" in section.body
     for name in ("scene_0.wav", "scene_0.jpg", "scene_map.png", "scene_confusion.png"):
         assert (tmp_path / "assets" / name).stat().st_size > 1000, name
         assert f"assets/{name}" in section.body
@@ -189,3 +195,36 @@ def test_mfcc_logistic_baseline_separates_two_tones(tmp_path):
     assert x.shape == (12, 80)
     predict = fit_logistic_regression(x[:8], labels[:8], 2)
     assert predict(x[8:]).tolist() == labels[8:].tolist()
+
+
+def test_cross_validation_trains_each_round_without_its_test_fold(world, tmp_path):
+    root, _ = world
+    report = cross_validation(root, tmp_path / "cv", folds=(1, 2), recipe=str(RECIPE),
+                              baseline=str(ROOT / "recipes" / "esc10_supervised.py"), preset="tiny", subdir="esc",
+                              photo_subdir="", progress=False)
+    assert [r["test_fold"] for r in report["rounds"]] == [1, 2]
+    for r in report["rounds"]:
+        config = json.loads((tmp_path / "cv" / f"embedding-fold{r['test_fold']}" / "config.json").read_text())
+        assert config["data"]["config"]["test_folds"] == [r["test_fold"]]
+        assert r["test_fold"] not in config["model"]["config"]["train_folds"]
+        assert 0 <= r["mfcc_logistic"] <= 1 and sum(map(sum, r["embedding_confusion"])) == r["clips"] == 6
+    assert set(report["mean_accuracy"]) == {"embedding", "supervised_cnn", "mfcc_logistic"}
+
+
+def test_the_spoken_caption_recipe_trains_end_to_end_and_is_scored(tmp_path, capsys):
+    pytest.importorskip("efficientnet_lite_pytorch")
+    folder = caption_data.write_synthetic(tmp_path, n=16)
+    (folder / "spoken").mkdir()
+    for i, image in enumerate(sorted((folder / "images").iterdir())):
+        t = torch.arange(4000) / 16000
+        audio_io.save(folder / "spoken" / f"{image.stem}.mp3", 0.5 * torch.sin(2 * torch.pi * (300 + 40 * i) * t), 16000)
+    run = tmp_path / "run"
+    recipes.run(recipes.resolve(ROOT / "recipes" / "av_spoken_captions.py", "tiny"), str(tmp_path), run, progress=False)
+    assert main(["eval", "av-retrieval", "--model", str(run), "--data", str(folder), "--method", "end-to-end",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["spoken_captions"]
+    assert report["photos"] == 2 and report["chance"]["r1"] == 0.5 and report["transcript_wer"] is None
+    assert set(report["speech_to_photo"]) == {"r1", "r5", "r10"}
+    clip = folder / "spoken" / f"{sorted((folder / 'images').iterdir())[0].stem}.mp3"
+    assert main(["hear", str(clip), "--model", str(run)]) == 0
+    assert "no scene classes" in capsys.readouterr().out

@@ -39,11 +39,15 @@ def cmd_hear(args) -> int:
         picture = listener.model.sound.picture(wave[None])[0]
         strip = [(load_image(p, max_side=256), Path(p).name, s) for p, s in result.photos]
         save_figure(hearing_figure(picture, wave.shape[-1] / listener.sample_rate, result.probabilities, strip,
-                                   title=f"{clip.name}: {result.label.replace('_', ' ')}"), out, overwrite=args.force)
+                                   title=f"{clip.name}: {(result.label or 'no classes').replace('_', ' ')}"),
+                    out, overwrite=args.force)
     if args.json:
         print(json.dumps(result.to_json()))
         return 0
-    print(f"{result.label}  ({result.probabilities[result.label]:.2f})")
+    if result.label is None:
+        print("(this model has no scene classes: photos only)")
+    else:
+        print(f"{result.label}  ({result.probabilities[result.label]:.2f})")
     for name, p in list(result.probabilities.items())[1:3]:
         print(f"  then {name} ({p:.2f})")
     for i, (photo, score) in enumerate(result.photos, 1):
@@ -91,7 +95,7 @@ def cmd_eval_av_retrieval(args) -> int:
     report = {"model": listener.name}
     if not args.no_speech:
         report["spoken_captions"] = spoken_caption_retrieval(listener, args.data, limit=args.limit,
-                                                             progress=not args.json)
+                                                             progress=not args.json, method=args.method)
     if args.sounds:
         report["sound_to_photo"] = sound_to_photo(listener, args.sounds, args.data, _folds(args.folds),
                                                   k=args.k, progress=not args.json)
@@ -101,8 +105,8 @@ def cmd_eval_av_retrieval(args) -> int:
     if "spoken_captions" in report:
         r = report["spoken_captions"]
         fmt = lambda d: "  ".join(f"R@{k[1:]} {v:.2f}" for k, v in d.items())  # noqa: E731
-        print(f"spoken caption <-> photo, {r['photos']} validation photos ({r['method']}; transcript WER "
-              f"{r['transcript_wer']:.2f})")
+        wer = f"; transcript WER {r['transcript_wer']:.2f}" if r["transcript_wer"] is not None else ""
+        print(f"spoken caption <-> photo, {r['photos']} validation photos ({r['method']}{wer})")
         print(f"  speech -> photo  {fmt(r['speech_to_photo'])}")
         print(f"  photo -> speech  {fmt(r['photo_to_speech'])}")
         print(f"  chance           {fmt(r['chance'])}")
@@ -148,5 +152,8 @@ def register(sub, eval_sub) -> None:
     q.add_argument("--k", type=bounded_int(1, 100, "a number of photos"), default=10)
     q.add_argument("--limit", type=positive_int, help="at most this many validation photos for the spoken captions")
     q.add_argument("--no-speech", action="store_true", help="skip the spoken captions (needs only --sounds)")
+    q.add_argument("--method", choices=["transcript", "end-to-end"], default="transcript",
+                   help="spoken captions heard through pocketsphinx + MiniLM (default), or by the model's own "
+                        "sound encoder (a model from recipes/av_spoken_captions.py)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_av_retrieval)

@@ -115,9 +115,13 @@ def sound_to_photo(listener: SceneListener, folder: str | Path, photo_folder: st
 
 
 def spoken_caption_retrieval(listener: SceneListener, photo_folder: str | Path, limit: int | None = None,
-                             progress: bool = True) -> dict:
+                             progress: bool = True, method: str = "transcript") -> dict:
     """Spoken caption (``spoken/<photo stem>.mp3``, the photo's first caption read aloud) <-> photo among the
-    validation photos, through pocketsphinx + MiniLM. Also the typed first caption -> photo, for reference."""
+    validation photos. ``method="transcript"``: through pocketsphinx + MiniLM (the shipped way);
+    ``"end-to-end"``: the model's own sound encoder hears the waveform (a model trained by
+    ``recipes/av_spoken_captions.py``). Also the typed first caption -> photo, for reference."""
+    if method not in ("transcript", "end-to-end"):
+        raise UserInputError(f"unknown method {method!r}: transcript or end-to-end")
     from sightsound.audio import io as audio_io
     from sightsound.metrics.speech import Recognizer, transcript_words, word_error_rate
     from sightsound.models.text_encoder import embed_sentences, load_minilm
@@ -129,27 +133,32 @@ def spoken_caption_retrieval(listener: SceneListener, photo_folder: str | Path, 
     missing = [p.name for p in spoken if not p.is_file()]
     if missing:
         raise UserInputError(f"{photo_folder / 'spoken'}: {len(missing)} spoken caption(s) missing, e.g. {missing[0]}")
-    recognizer = Recognizer()
-    transcripts = []
-    for path in _progress(spoken, "transcribing", progress):
-        wave, rate = audio_io.load(path, sr=Recognizer.SAMPLE_RATE)
-        transcripts.append(recognizer(wave, rate))
     minilm = load_minilm()
-    heard = embed_sentences([t or "." for t in transcripts], minilm)  # (N, D)
+    transcripts = []
+    if method == "transcript":
+        recognizer = Recognizer()
+        for path in _progress(spoken, "transcribing", progress):
+            wave, rate = audio_io.load(path, sr=Recognizer.SAMPLE_RATE)
+            transcripts.append(recognizer(wave, rate))
+        heard = embed_sentences([t or "." for t in transcripts], minilm)  # (N, D)
+    else:
+        heard = listener.embed_waves([listener.load_clip(p) for p in _progress(spoken, "hearing", progress)])
     typed = embed_sentences([captions[n][0] for n in names], minilm)
     photos = listener.embed_photos([images / n for n in names], progress=progress)
     speech_sim = heard @ photos.T  # (N, N): spoken caption i belongs to photo i
     typed_sim = typed @ photos.T
     return {
-        "photos": len(names), "photo_folder": str(photo_folder), "method": "pocketsphinx transcript -> MiniLM",
+        "photos": len(names), "photo_folder": str(photo_folder),
+        "method": "pocketsphinx transcript -> MiniLM" if transcripts else "end-to-end (the model hears the waveform)",
         "speech_to_photo": recall_at_k(paired_ranks(speech_sim)),
         "photo_to_speech": recall_at_k(paired_ranks(speech_sim.T)),
         "chance": chance_recall(len(names)),
         "median_rank_speech_to_photo": int(paired_ranks(speech_sim).median()) + 1,
-        "transcript_wer": word_error_rate([transcript_words(captions[n][0]) for n in names], transcripts),
+        "transcript_wer": word_error_rate([transcript_words(captions[n][0]) for n in names], transcripts)
+        if transcripts else None,
         "typed_caption_to_photo": recall_at_k(paired_ranks(typed_sim)),
         "photo_to_typed_caption": recall_at_k(paired_ranks(typed_sim.T)),
-        "examples": [{"photo": n, "caption": captions[n][0], "heard": t} for n, t in zip(names[:5], transcripts[:5])],
+        "examples": [{"photo": n, "caption": captions[n][0], "heard": t} for n, t in zip(names[:5], transcripts)],
     }
 
 
@@ -199,7 +208,7 @@ def mfcc_baseline(train: list[Clip], test: list[Clip], n_classes: int, sample_ra
 def cross_validation(data_root: str | Path, out: str | Path, folds: tuple[int, ...] = (1, 2, 3, 4),
                      recipe: str = "recipes/av_embedding_esc10.py", baseline: str = "recipes/esc10_supervised.py",
                      preset: str = "cpu", subdir: str = "esc10", sets: tuple[str, ...] = (),
-                     progress: bool = True) -> dict:
+                     photo_subdir: str = "flickr8k-1k", progress: bool = True) -> dict:
     """Train and score each round (module docstring); run folders go to ``out/<model>-fold<k>``."""
     from sightsound.training import recipes
 
@@ -224,10 +233,37 @@ def cross_validation(data_root: str | Path, out: str | Path, folds: tuple[int, .
         rounds.append(row)
     mean = {m: sum(r[m] for r in rounds) / len(rounds) for m in ("embedding", "supervised_cnn", "mfcc_logistic")}
     pooled = torch.stack([torch.tensor(r["embedding_confusion"]) for r in rounds]).sum(0)
+    photos = data_root / photo_subdir
+    use_photos = photo_subdir and (photos / "images").is_dir()
+    retrieval = held_out_sound_to_photo(out, data_root / subdir, photos, folds) if use_photos else None
     return {"data": str(data_root / subdir), "folds": list(folds), "classes": list(names), "rounds": rounds,
-            "mean_accuracy": mean, "embedding_confusion": pooled.tolist(),
+            "mean_accuracy": mean, "embedding_confusion": pooled.tolist(), "sound_to_photo": retrieval,
             "embedding_per_class_recall": dict(zip(names, [round(float(r), 4) for r in per_class_recall(pooled)])),
             "recipe": recipe, "baseline": baseline, "preset": preset}
+
+
+def held_out_sound_to_photo(out: str | Path, folder: str | Path, photo_folder: str | Path,
+                            folds: tuple[int, ...] = (1, 2, 3, 4), k: int = 10) -> dict:
+    """Sound -> photo precision@k where every clip is ranked by the cross-validation model that never heard its
+    fold (``out/embedding-fold<k>``), pooled over the folds; the photos are the caption folder's validation
+    photos, which no model saw."""
+    from sightsound.pretrained.scene import SceneListener
+
+    per_fold = {f: sound_to_photo(SceneListener.from_pretrained(Path(out) / f"embedding-fold{f}"), folder,
+                                  photo_folder, (f,), k=k, progress=False) for f in folds}
+    first = per_fold[folds[0]]
+    per_class = {}
+    for cls in first["qualifying_classes"]:
+        clips = sum(r["per_class"][cls]["clips"] for r in per_fold.values())
+        hits = sum(r["per_class"][cls]["clips"] * r["per_class"][cls]["precision_at_k"] for r in per_fold.values())
+        per_class[cls] = {"clips": clips, "precision_at_k": round(hits / clips, 4),
+                          "chance": first["per_class"][cls]["chance"]}
+    total = sum(v["clips"] for v in per_class.values())
+    mean = sum(v["clips"] * v["precision_at_k"] for v in per_class.values()) / total if total else None
+    return {key: first[key] for key in ("photos", "photo_folder", "k", "min_photos", "matching_photos",
+                                        "qualifying_classes", "match_words")} | {
+        "clips": total, "folds": list(folds), "precision_at_k": mean, "per_class": per_class,
+        "per_fold": {f: r["precision_at_k"] for f, r in per_fold.items()}}
 
 
 def _score_run(run_dir: Path, test: list[Clip], names: tuple[str, ...]) -> tuple[float, list]:

@@ -70,6 +70,14 @@ def class_info_nce(sounds: torch.Tensor, anchors: torch.Tensor, labels: torch.Te
     return 0.5 * (to_text + to_sound)
 
 
+def paired_recall(sim: torch.Tensor, k: int) -> float:
+    """Share of rows of a (N, N) similarity whose diagonal entry is among the row's k largest (ties count
+    against it)."""
+    others = ~torch.eye(sim.shape[0], dtype=torch.bool, device=sim.device)
+    rank = ((sim >= sim.diagonal()[:, None]) & others).sum(1)
+    return float((rank < k).float().mean())
+
+
 @dataclass(frozen=True)
 class AVEmbeddingConfig:
     audio_preset: str = "speech"   # 16 kHz, 25 ms Hamming window every 10 ms (the lecture's analysis)
@@ -98,7 +106,7 @@ class AVEmbeddingConfig:
             raise ParameterError(f"backbone_blocks must be in 1..16, got {self.backbone_blocks}")
         if not 0 <= self.train_blocks <= self.backbone_blocks:
             raise ParameterError(f"train_blocks must be in 0..backbone_blocks, got {self.train_blocks}")
-        if len(self.class_prompts) != len(self.class_names):
+        if len(self.class_prompts) != len(self.class_names):  # no classes: a spoken-caption model
             raise ParameterError("class_prompts and class_names must have the same length")
 
     @property
@@ -226,9 +234,13 @@ class AVEmbedding(nn.Module):
         return log_scale.clamp(max=math.log(100.0)).exp()  # CLIP caps the scale at 100
 
     def loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        self.class_anchors.copy_(batch["anchors"])
         sounds = self.embed_sound(batch["wave"])  # (B, D)
-        sound_loss = class_info_nce(sounds, batch["anchors"], batch["label"], self._scale(self.sound_log_scale))
+        scale = self._scale(self.sound_log_scale)
+        if "sound_text" in batch:  # each sound has its own anchor (a spoken caption's words): plain InfoNCE
+            sound_loss = info_nce(scale * sounds @ batch["sound_text"].T)
+        else:
+            self.class_anchors.copy_(batch["anchors"])
+            sound_loss = class_info_nce(sounds, batch["anchors"], batch["label"], scale)
         metrics = {"sound_loss": float(sound_loss.detach())}
         loss = sound_loss
         if "image" in batch and self.config.image_weight > 0:
@@ -237,7 +249,10 @@ class AVEmbedding(nn.Module):
             loss = loss + self.config.image_weight * image_loss
             metrics["image_loss"] = float(image_loss.detach())
         with torch.no_grad():
-            metrics["accuracy"] = float((sounds @ batch["anchors"].T).argmax(-1).eq(batch["label"]).float().mean())
+            if "sound_text" in batch:
+                metrics["accuracy"] = float(paired_recall(sounds @ batch["sound_text"].T, 1))
+            else:
+                metrics["accuracy"] = float((sounds @ batch["anchors"].T).argmax(-1).eq(batch["label"]).float().mean())
         return loss, metrics
 
     @torch.no_grad()
@@ -245,10 +260,13 @@ class AVEmbedding(nn.Module):
         """Selection metrics: sound accuracy against the class anchors, photo -> caption recall@5 among the
         selection photos, and ``score``, their mean (what checkpoints are chosen by)."""
         correct = total = 0
-        images, texts = [], []
+        images, texts, heard, said = [], [], [], []
         for batch in batches:
             keep = batch["has_sound"]
-            if keep.any():
+            if "sound_text" in batch:
+                heard.append(self.embed_sound(batch["wave"]))
+                said.append(batch["sound_text"])
+            elif keep.any():
                 sounds = self.embed_sound(batch["wave"][keep])
                 correct += int((sounds @ batch["anchors"].T).argmax(-1).eq(batch["label"][keep]).sum())
                 total += int(keep.sum())
@@ -256,11 +274,12 @@ class AVEmbedding(nn.Module):
                 keep = batch["has_photo"]
                 images.append(self.embed_image(batch["image"][keep]))
                 texts.append(batch["text"][keep])
-        out = {"accuracy": correct / max(1, total)}
+        if heard:  # spoken captions: the share whose own words are among the 5 nearest of the selection's
+            out = {"accuracy": paired_recall(torch.cat(heard) @ torch.cat(said).T, 5)}
+        else:
+            out = {"accuracy": correct / max(1, total)}
         if images:
-            sim = torch.cat(images) @ torch.cat(texts).T  # (N, N): photo i's caption is text i
-            rank = (sim > sim.diagonal()[:, None]).sum(1)
-            out["image_r5"] = float((rank < 5).float().mean())
+            out["image_r5"] = paired_recall(torch.cat(images) @ torch.cat(texts).T, 5)  # photo i's caption is text i
             out["score"] = 0.5 * (out["accuracy"] + out["image_r5"])
         else:
             out["score"] = out["accuracy"]

@@ -30,8 +30,8 @@ class Hearing:
     photos: list[tuple[str, float]]  # (photo path, cosine similarity), nearest first
 
     @property
-    def label(self) -> str:
-        return next(iter(self.probabilities))
+    def label(self) -> str | None:
+        return next(iter(self.probabilities), None)
 
     def to_json(self) -> dict:
         return {"clip": self.clip, "class": self.label,
@@ -52,8 +52,6 @@ def image_files(folder: str | Path) -> list[Path]:
 class SceneListener:
     def __init__(self, model: AVEmbedding, name: str = "", cache_dir: str | None = None):
         self.model, self.name, self.cache_dir = model.eval(), name, cache_dir
-        if not model.config.class_names:
-            raise UserInputError(f"{name}: the model has no classes (not a scene model)")
 
     @classmethod
     def from_pretrained(cls, name: str | os.PathLike = "av-esc10", cache_dir: str | None = None) -> "SceneListener":
@@ -98,6 +96,8 @@ class SceneListener:
     @torch.no_grad()
     def probabilities(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(N, D) -> (N, K) class probabilities (softmax of the scaled similarities to the class anchors)."""
+        if not self.class_names:
+            raise UserInputError(f"{self.name}: this model has no scene classes (a spoken-caption model)")
         return self.model.class_logits(embeddings).softmax(-1)
 
     @torch.no_grad()
@@ -116,7 +116,7 @@ class SceneListener:
     def hear(self, clip: str | Path, photos: list[Path] | None = None, top: int = 5,
              photo_embeddings: torch.Tensor | None = None) -> Hearing:
         sound = self.embed_waves([self.load_clip(clip)])  # (1, D)
-        probs = self.probabilities(sound)[0]
+        probs = self.probabilities(sound)[0] if self.class_names else torch.zeros(0)
         order = probs.argsort(descending=True).tolist()
         nearest: list[tuple[str, float]] = []
         if photos:

@@ -31,7 +31,7 @@ def _cv_table(cv: dict) -> str:
 
 def _retrieval_text(report: dict) -> str:
     parts = []
-    s2p = report.get("sound_to_photo")
+    s2p = report.get("sound_to_photo") or (report.get("cross_validation") or {}).get("sound_to_photo")
     if s2p and s2p.get("per_class"):
         cells = ", ".join(f"{html.escape(c.replace('_', ' '))} {number(v['precision_at_k'])} (chance "
                           f"{number(v['chance'])})" for c, v in s2p["per_class"].items())
