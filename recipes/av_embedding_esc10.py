@@ -6,6 +6,8 @@ Command:  sightsound train recipes/av_embedding_esc10.py --preset cpu --data ../
 Data:     DATA/esc10 (meta.csv + audio/, folds 1-4; every 5th recording of each class of the training folds is
           the selection split) and DATA/flickr8k-1k (training photos; every 10th is the selection split; the
           validation photos are never loaded: they are the retrieval test).
+Time:     cpu preset: 5 min 32 s on the 2-core machine (400 steps), once the photo features are cached.
+Metric:   ESC-10 four-fold accuracy 0.900 (scripts/scene_cv.py); selection score (val/score) 0.809 at step 150.
 Model:    docs/models/av-esc10.md (what the numbers are, and the command that measures each).
 GPU:      the paper preset (torchrun --nproc_per_node N -m sightsound train ... --preset paper) expects folders of
           the same layout (an AudioSet/VGGSound export written as meta.csv + audio/).

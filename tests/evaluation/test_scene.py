@@ -228,3 +228,16 @@ def test_the_spoken_caption_recipe_trains_end_to_end_and_is_scored(tmp_path, cap
     clip = folder / "spoken" / f"{sorted((folder / 'images').iterdir())[0].stem}.mp3"
     assert main(["hear", str(clip), "--model", str(run)]) == 0
     assert "no scene classes" in capsys.readouterr().out
+
+
+def test_the_shipped_model_loads_with_its_report():
+    pytest.importorskip("efficientnet_lite_pytorch")
+    from sightsound.pretrained import shipped_scene
+
+    listener, report = shipped_scene()
+    assert listener.class_names[0] == "dog_bark" and len(listener.class_names) == 10
+    assert listener.model.config.train_folds == (1, 2, 3, 4)  # every fold we have: its test is fold 5
+    assert listener.embed_waves([torch.randn(16000)]).shape == (1, 384)
+    cv = report["cross_validation"]
+    assert [r["test_fold"] for r in cv["rounds"]] == [1, 2, 3, 4]
+    assert set(report["spoken_captions"]["speech_to_photo"]) == {"r1", "r5", "r10"}
