@@ -7,7 +7,8 @@ Data:     DATA/esc10; the held-out fold is never loaded; every 5th recording of 
           the selection split (checkpoints are chosen on it).
 Model:    models/mel_classifier.py at 16 kHz with the lecture's front-end (25 ms Hamming window, 10 ms hop),
           64 mel bands, four conv blocks; random circular time shifts as augmentation.
-Results:  docs/models/av-esc10.md (cross-validation table, with the command).
+Time:     cpu preset: about 6 min per fold on the 2-core machine (300 steps of 32 clips).
+Metric:   accuracy on the held-out fold, four-fold mean 0.812 (scripts/scene_cv.py; docs/models/av-esc10.md).
 """
 
 MODEL = "mel_classifier"

@@ -30,14 +30,14 @@ RECIPE = ROOT / "recipes" / "av_embedding_esc10.py"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("scenes")
-    write_synthetic(root / "esc")
+    write_synthetic(root)
     run = root / "run"
     recipes.run(recipes.resolve(RECIPE, "tiny", ["data.test_folds=[4]"]), str(root), run, progress=False)
     return root, run
 
 
 def test_the_reader_keeps_recordings_together_and_never_loads_test_folds(tmp_path):
-    folder = write_synthetic(tmp_path / "esc", per_class=8)
+    folder = write_synthetic(tmp_path, per_class=8)
     clips, names = read_esc_folder(folder)
     assert names == ("dog_bark", "rain") and len(clips) == 16
     train, select = split_clips(clips, (4,), 3)
@@ -53,7 +53,7 @@ def test_the_reader_keeps_recordings_together_and_never_loads_test_folds(tmp_pat
     ("filename,fold,target,category\n1-1-A.wav,one,0,dog\n", "integers"),
 ])
 def test_bad_folders_give_one_line_errors(tmp_path, meta, message):
-    folder = write_synthetic(tmp_path / "esc", per_class=2)
+    folder = write_synthetic(tmp_path, per_class=2)
     if meta is None:
         (folder / "meta.csv").unlink()
     else:
@@ -63,7 +63,7 @@ def test_bad_folders_give_one_line_errors(tmp_path, meta, message):
 
 
 def test_a_target_naming_two_categories_is_refused(tmp_path):
-    folder = write_synthetic(tmp_path / "esc", per_class=2)
+    folder = write_synthetic(tmp_path, per_class=2)
     rows = (folder / "meta.csv").read_text().splitlines()
     rows[1] = rows[1].rsplit(",", 1)[0] + ",cat"
     (folder / "meta.csv").write_text("\n".join(rows) + "\n")
@@ -137,7 +137,7 @@ def test_bad_clips_and_image_folders_end_in_one_line(world, tmp_path, capsys):
 def with_photos(tmp_path_factory):
     pytest.importorskip("efficientnet_lite_pytorch")
     root = tmp_path_factory.mktemp("scenes-photos")
-    write_synthetic(root / "esc")
+    write_synthetic(root)
     caption_data.write_synthetic(root, n=12)
     run = root / "run"
     recipes.run(recipes.resolve(RECIPE, "tiny", ["data.photos='flickr8k-1k'", "data.image_size=64",
@@ -213,11 +213,9 @@ def test_cross_validation_trains_each_round_without_its_test_fold(world, tmp_pat
 
 def test_the_spoken_caption_recipe_trains_end_to_end_and_is_scored(tmp_path, capsys):
     pytest.importorskip("efficientnet_lite_pytorch")
-    folder = caption_data.write_synthetic(tmp_path, n=16)
-    (folder / "spoken").mkdir()
-    for i, image in enumerate(sorted((folder / "images").iterdir())):
-        t = torch.arange(4000) / 16000
-        audio_io.save(folder / "spoken" / f"{image.stem}.mp3", 0.5 * torch.sin(2 * torch.pi * (300 + 40 * i) * t), 16000)
+    from sightsound.data.spoken_captions import write_synthetic as write_spoken
+
+    folder = write_spoken(tmp_path)
     run = tmp_path / "run"
     recipes.run(recipes.resolve(ROOT / "recipes" / "av_spoken_captions.py", "tiny"), str(tmp_path), run, progress=False)
     assert main(["eval", "av-retrieval", "--model", str(run), "--data", str(folder), "--method", "end-to-end",

@@ -24,6 +24,7 @@ from sightsound.audio.presets import get_preset
 from sightsound.data import Built
 from sightsound.data.captions import read_caption_folder
 from sightsound.data.esc import build_clips, load_waves
+from sightsound.data.esc import write_synthetic as write_synthetic_sounds
 from sightsound.errors import UserInputError
 
 # ESC-10's categories (and a few more ESC-50 ones) in words that photo captions use
@@ -160,3 +161,8 @@ def build(root: Path, config: Config):
     else:
         values["image_weight"] = 0.0
     return Built(train_set, select_set, make_collate(anchors), values)
+
+
+def write_synthetic(root: Path) -> Path:
+    """The tiny preset's world: a synthetic ESC-layout folder ``root/esc`` (sounds only)."""
+    return write_synthetic_sounds(root)

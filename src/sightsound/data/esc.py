@@ -148,12 +148,13 @@ def build(root: Path, config: Config):
                  model_values={"n_classes": len(names)})
 
 
-def write_synthetic(folder: str | Path, categories: tuple[str, ...] = ("dog_bark", "rain"), per_class: int = 12,
-                    folds: int = 4, sample_rate: int = 16000, seconds: float = 0.25, seed: int = 0) -> Path:
-    """An ESC-layout folder of synthetic scenes (the tests' world): class k (named ``categories[k]``, so its text
-    anchor is a real prompt) is a noisy tone at 500 (k + 1) Hz with an amplitude wobble; one recording per
-    clip, spread over ``folds`` folds."""
-    folder = Path(folder)
+def write_synthetic(root: str | Path, categories: tuple[str, ...] = ("dog_bark", "rain"), per_class: int = 12,
+                    folds: int = 4, sample_rate: int = 16000, seconds: float = 0.25, seed: int = 0,
+                    subdir: str = "esc") -> Path:
+    """``root/subdir``: an ESC-layout folder of synthetic scenes (the tests' world): class k (named
+    ``categories[k]``, so its text anchor is a real prompt) is a noisy tone at 500 (k + 1) Hz with an amplitude
+    wobble; one recording per clip, spread over ``folds`` folds. Returns the folder."""
+    folder = Path(root) / subdir
     (folder / "audio").mkdir(parents=True, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     n = int(sample_rate * seconds)

@@ -89,3 +89,19 @@ def build(root: Path, config: Config):
     values = {"embed_dim": parts["train"].sound_text.shape[1], "image_channels": parts["train"].photos.shape[1],
               "photo_size": config.image_size, "clip_seconds": config.seconds}
     return Built(parts["train"], parts["select"], collate, values)
+
+
+def write_synthetic(root: Path, n: int = 16) -> Path:
+    """A tiny caption folder (``root/flickr8k-1k``, shapes-world photos) whose spoken captions are tones, one
+    pitch per photo (the tiny preset's world). Returns the folder."""
+    import math
+
+    from sightsound.data.captions import write_synthetic as write_captions
+
+    folder = write_captions(Path(root), n=n)
+    (folder / "spoken").mkdir(exist_ok=True)
+    t = torch.arange(4000) / 16000
+    for i, image in enumerate(sorted((folder / "images").iterdir())):
+        audio_io.save(spoken_file(folder, image.name), 0.5 * torch.sin(2 * math.pi * (300 + 40 * i) * t), 16000,
+                      overwrite=True)
+    return folder

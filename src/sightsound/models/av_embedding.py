@@ -21,7 +21,8 @@ Losses (InfoNCE, van den Oord et al. 2018, in CLIP's symmetric form, Radford et 
 with its own learnable temperature ``tau = exp(-log_scale)``:
 
   sound <-> class text:  L_s = 1/2 [ CE(s_i . A^T / tau, y_i)  +  multi-positive CE over the batch's sounds
-                                      for each class present (every sound of that class is a positive) ]
+                                      for each class present (every sound of that class is a positive;
+                                      written as a KL divergence, floor 0) ]
   image <-> caption:     L_v = 1/2 [ CE(v . t^T / tau, diag) + CE(t . v^T / tau, diag) ]
   loss = L_s + image_weight * L_v
 
@@ -60,13 +61,16 @@ def class_info_nce(sounds: torch.Tensor, anchors: torch.Tensor, labels: torch.Te
     """InfoNCE between sounds (B, D) and class anchors (K, D), both directions.
 
     sound -> text: CE over the K anchors. text -> sound: for each class present in the batch, a softmax over the
-    B sounds whose target spreads evenly over that class's sounds (the multi-positive form of InfoNCE)."""
+    B sounds whose target spreads evenly over that class's sounds (the multi-positive form of InfoNCE, as a KL
+    divergence so that its floor is 0)."""
     logits = scale * sounds @ anchors.T  # (B, K)
     to_text = F.cross_entropy(logits, labels)
     present = labels.unique()  # (P,)
     positive = (labels[None, :] == present[:, None]).float()  # (P, B)
     target = positive / positive.sum(1, keepdim=True)
-    to_sound = -(target * F.log_softmax(logits.T[present], dim=1)).sum(1).mean()  # (P, B) rows
+    # KL(target || softmax): the cross-entropy less the target's own entropy, so a perfect model scores 0 (the
+    # gradient is the cross-entropy's)
+    to_sound = (torch.xlogy(target, target) - target * F.log_softmax(logits.T[present], dim=1)).sum(1).mean()
     return 0.5 * (to_text + to_sound)
 
 
