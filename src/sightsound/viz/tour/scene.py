@@ -113,8 +113,9 @@ def section_scene(ctx: TourContext) -> Section:
         photos_html += paragraphs(
             f"The shared space, flattened to its two main directions (PCA): {len(sample)} clips (six per class), "
             "the ten class sentences, and the validation photos whose captions name a class, coloured by class. "
-            "Sounds gather around their sentence; photos of dogs or of the sea lie on the same side as the barks "
-            "and the waves.")
+            "Sounds gather in groups by class, near or around their sentence; the photos form a cloud of their own "
+            "in the middle (they were pulled towards many different captions, not ten sentences), so two dimensions "
+            "do not show which photos a sound finds: the precision@10 below measures that.")
         photos_html += ctx.figure(embedding_map_figure(xy, labels, kinds, "sounds, photos and class sentences (PCA)"),
                                   "scene_map.png", "A two-dimensional PCA map of sound, photo and class-sentence "
                                                    "embeddings, coloured by class.")
