@@ -299,3 +299,14 @@ def test_integer_or_non_finite_audio_is_refused(y, needle):
                       lambda: F.melspectrogram(y, 16000, 512, 160, 400, "hamming", n_mels=40)):
         with pytest.raises(ParameterError, match=needle):
             transform()
+
+
+def test_modulation_spectrum_peaks_at_the_envelope_rate_and_sums_to_one():
+    t = torch.arange(250) / 100.0
+    for rate in (3.0, 5.5, 8.0):
+        spectrum = F.modulation_spectrum(torch.sin(2 * torch.pi * rate * t) + 2.0, 100.0)
+        freqs = torch.fft.rfftfreq(1024, 0.01)
+        freqs = freqs[(freqs >= 1.0) & (freqs <= 10.0)]
+        assert abs(float(freqs[spectrum.argmax()]) - rate) < 0.15
+        assert float(spectrum.sum()) == pytest.approx(1.0, abs=1e-5)
+    assert F.modulation_spectrum(torch.randn(3, 400), 100.0).shape == (3, 92)

@@ -61,6 +61,7 @@ __all__ = [
     "db_to_power",
     "db_to_amplitude",
     "mfcc",
+    "modulation_spectrum",
     "mel_to_linear",
     "spectral_convergence",
     "griffin_lim",
@@ -407,6 +408,23 @@ def mfcc(S_db: torch.Tensor, n_mfcc: int = 20) -> torch.Tensor:
     basis = torch.cos(math.pi / n_mels * (m + 0.5) * k) * math.sqrt(2.0 / n_mels)  # (n_mfcc, M)
     basis[0] /= math.sqrt(2.0)
     return basis.to(S_db.dtype).to(S_db.device) @ S_db
+
+
+def modulation_spectrum(envelope: torch.Tensor, frame_rate: float, fmin: float = 1.0, fmax: float = 10.0,
+                        n_fft: int = 1024) -> torch.Tensor:
+    """The modulation spectrum of an envelope (e.g. a clip's frame energy in dB): how strongly it rises and falls
+    at each rate between ``fmin`` and ``fmax`` Hz (syllables come at about 3-8 Hz). The envelope less its mean,
+    Hann-windowed, zero-padded (or cut) to ``n_fft`` frames; |rFFT| in those bins, normalised to sum 1.
+    Shapes: (..., T) -> (..., K) with K fixed by ``frame_rate``, the band and ``n_fft``."""
+    if not 0 < fmin < fmax <= frame_rate / 2:
+        raise ParameterError(f"need 0 < fmin < fmax <= frame_rate / 2, got {fmin}, {fmax}, {frame_rate}")
+    x = envelope[..., :n_fft]
+    x = (x - x.mean(dim=-1, keepdim=True)) * torch.hann_window(x.shape[-1], periodic=False, dtype=x.dtype,
+                                                                device=x.device)
+    magnitude = torch.fft.rfft(x, n=n_fft).abs()                                   # (..., n_fft // 2 + 1)
+    freqs = torch.fft.rfftfreq(n_fft, 1.0 / frame_rate)
+    band = magnitude[..., (freqs >= fmin) & (freqs <= fmax)]                       # (..., K)
+    return band / band.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
 def amplitude_to_db(

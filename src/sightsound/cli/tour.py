@@ -16,6 +16,7 @@ def cmd_tour(args) -> int:
         shipped_captioners,
         shipped_char_lm,
         shipped_scene,
+        shipped_speech2face,
         shipped_synthesizer,
         shipped_vocoder,
     )
@@ -36,7 +37,8 @@ def cmd_tour(args) -> int:
     synthesizer, tts_eval = shipped_synthesizer()
     models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
                   synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
-                  flickr=flickr, scene=shipped_scene(), esc=esc)
+                  flickr=flickr, scene=shipped_scene(), esc=esc, speech2face=shipped_speech2face(),
+                  av_speakers=Path(data) if data and (Path(data) / "av-speakers").is_dir() else None)
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)
@@ -59,8 +61,9 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("tour", help="write the HTML walk through the lecture (the main job)")
     p.add_argument("--out", required=True, help="output folder (index.html and assets/)")
     p.add_argument("--audio", help="speech to analyse (default: synthesised with flite, else a shipped sample)")
-    p.add_argument("--data", help="data folder holding flickr8k-1k/ and esc10/ (default: $SIGHTSOUND_DATA): caption "
-                                  "its validation photos beside their human captions instead of the bundled photos, "
-                                  "and hear its ESC-10 clips")
+    p.add_argument("--data", help="data folder holding flickr8k-1k/, esc10/ and av-speakers/ (default: "
+                                  "$SIGHTSOUND_DATA): caption its validation photos beside their human captions "
+                                  "instead of the bundled photos, hear its ESC-10 clips, and draw faces from its "
+                                  "real speakers' voices")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by the tour")
     p.set_defaults(func=cmd_tour)

@@ -20,7 +20,8 @@ DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "shakespeare_tasks": "sightsound.data.shakespeare_tasks", "grid": "sightsound.data.grid",
             "tts": "sightsound.data.tts", "captions": "sightsound.data.captions",
             "shapes": "sightsound.data.shape_captions", "esc": "sightsound.data.esc",
-            "av_scenes": "sightsound.data.av_scenes", "spoken_captions": "sightsound.data.spoken_captions"}
+            "av_scenes": "sightsound.data.av_scenes", "spoken_captions": "sightsound.data.spoken_captions",
+            "speech2face": "sightsound.data.speech2face"}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ MODELS = {
     "tacotron2": ("sightsound.models.tacotron2", "Tacotron2Config", "Tacotron2"),
     "captioner": ("sightsound.models.captioner", "CaptionerConfig", "Captioner"),
     "av_embedding": ("sightsound.models.av_embedding", "AVEmbeddingConfig", "AVEmbedding"),
+    "speech2face": ("sightsound.models.speech2face", "Speech2FaceConfig", "Speech2Face"),
 }
 
 

@@ -24,6 +24,7 @@ REGISTRY: dict[str, Path] = {
     "flickr8k-1k": CHECKPOINTS / "flickr8k-1k",                  # recipes/captioner_flickr.py --preset cpu
     "shapes": CHECKPOINTS / "shapes",                            # recipes/captioner_shapes.py --preset cpu
     "av-esc10": CHECKPOINTS / "av-esc10",                        # recipes/av_embedding_esc10.py --preset cpu
+    "speech2face-voices": CHECKPOINTS / "speech2face-voices",    # recipes/speech2face.py --preset cpu
 }
 
 
@@ -120,3 +121,15 @@ def shipped_scene():
         return None
     report = folder / "eval.json"
     return listener, (json.loads(report.read_text()) if report.is_file() else None)
+
+
+def shipped_speech2face():
+    """(FaceFromVoice, measured eval report or None) of the shipped Speech2Face model, or None when missing."""
+    folder = REGISTRY["speech2face-voices"]
+    if not (folder / "model.safetensors").is_file():
+        return None
+    from sightsound.pretrained.speech2face import FaceFromVoice
+
+    report = folder / "eval.json"
+    return FaceFromVoice.from_pretrained("speech2face-voices"), (json.loads(report.read_text()) if report.is_file()
+                                                                 else None)

@@ -49,6 +49,17 @@ def image_files(folder: str | Path) -> list[Path]:
     return files
 
 
+def clip_windows(wave: torch.Tensor, length: int) -> torch.Tensor:
+    """(S,) -> (W, L) windows of length L (hop L/2; the last one ends at the clip's end); a clip shorter than L
+    is zero-padded to one window."""
+    if wave.shape[-1] <= length:
+        return F.pad(wave, (0, length - wave.shape[-1]))[None]
+    starts = list(range(0, wave.shape[-1] - length + 1, length // 2))
+    if starts[-1] != wave.shape[-1] - length:
+        starts.append(wave.shape[-1] - length)
+    return torch.stack([wave[s:s + length] for s in starts])
+
+
 class SceneListener:
     def __init__(self, model: AVEmbedding, name: str = "", cache_dir: str | None = None):
         self.model, self.name, self.cache_dir = model.eval(), name, cache_dir
@@ -78,14 +89,8 @@ class SceneListener:
         return wave
 
     def windows(self, wave: torch.Tensor) -> torch.Tensor:
-        """(S,) -> (W, L) windows of the training length L (hop L/2; the last one ends at the clip's end)."""
-        length = self.model.config.clip_samples
-        if wave.shape[-1] <= length:
-            return F.pad(wave, (0, length - wave.shape[-1]))[None]
-        starts = list(range(0, wave.shape[-1] - length + 1, length // 2))
-        if starts[-1] != wave.shape[-1] - length:
-            starts.append(wave.shape[-1] - length)
-        return torch.stack([wave[s:s + length] for s in starts])
+        """(S,) -> (W, L) windows of the training length L (``clip_windows``)."""
+        return clip_windows(wave, self.model.config.clip_samples)
 
     @torch.no_grad()
     def embed_waves(self, waves: list[torch.Tensor]) -> torch.Tensor:

@@ -33,6 +33,8 @@ class TourContext:
     flickr: Path | None = None          # a flickr8k-1k folder: its validation photos and their human captions
     scene: tuple | None = None          # (SceneListener, eval report or None): the audio-visual embedding
     esc: Path | None = None             # an ESC-layout folder (esc10/) whose clips the scene section plays
+    speech2face: tuple | None = None    # (FaceFromVoice, eval report or None): the Speech2Face model
+    av_speakers: Path | None = None     # a data folder with av-speakers/ and grid-s1/: real voices and faces
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
