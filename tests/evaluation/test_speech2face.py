@@ -157,3 +157,15 @@ def test_a_paired_folder_feeds_the_paper_preset_layout(tmp_path):
     assert item["photo"].shape == (1, 32, 32) and item["wave"].shape == (8000,) and bool(item["has_voice"])
     with pytest.raises(UserInputError, match="paired folder"):
         build(tmp_path / "faces", Config(layout="paired", orl=""))
+
+
+def test_the_shipped_model_loads_with_its_report():
+    from sightsound.pretrained import shipped_speech2face
+
+    pipeline, report = shipped_speech2face()
+    assert pipeline.face_size == 64 and pipeline.model.config.stage in ("joint", "voice")
+    voice = torch.from_numpy(world.speak(world.speaker(9), 0)[0])
+    face = pipeline.draw(pipeline.voice_features([voice]))
+    assert face.shape == (1, 1, 64, 64)
+    assert report["synthetic"]["split"] == "test" and report["synthetic"]["retrieval"]["candidates"] == 10
+    assert report["real"]["identities"] == len(report["real"]["ranks"])

@@ -91,3 +91,16 @@ def get_preset(name: str) -> AudioPreset:
         return PRESETS[name]
     except KeyError:
         raise ParameterError(f"unknown audio preset {name!r}; choose from {', '.join(PRESETS)}") from None
+
+
+class MelClipAnalysis:
+    """Mixin for the frozen config of a model that analyses clips of ``clip_seconds`` with the named preset
+    ``audio_preset`` at ``mel_bands`` mel bands (the three fields the config declares)."""
+
+    @property
+    def preset(self) -> AudioPreset:
+        return get_preset(self.audio_preset).with_(n_mels=self.mel_bands)
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.preset.sample_rate))

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sightsound.audio import functional as AF
-from sightsound.audio.presets import AudioPreset, get_preset
+from sightsound.audio.presets import MelClipAnalysis
 from sightsound.errors import ParameterError
 
 
@@ -83,7 +83,7 @@ def paired_recall(sim: torch.Tensor, k: int) -> float:
 
 
 @dataclass(frozen=True)
-class AVEmbeddingConfig:
+class AVEmbeddingConfig(MelClipAnalysis):
     audio_preset: str = "speech"   # 16 kHz, 25 ms Hamming window every 10 ms (the lecture's analysis)
     mel_bands: int = 64      # the log-mel picture's height (the preset's own n_mels is not used)
     clip_seconds: float = 5.0      # sounds are cropped / zero-padded to this length for training
@@ -112,14 +112,6 @@ class AVEmbeddingConfig:
             raise ParameterError(f"train_blocks must be in 0..backbone_blocks, got {self.train_blocks}")
         if len(self.class_prompts) != len(self.class_names):  # no classes: a spoken-caption model
             raise ParameterError("class_prompts and class_names must have the same length")
-
-    @property
-    def preset(self) -> AudioPreset:
-        return get_preset(self.audio_preset).with_(n_mels=self.mel_bands)
-
-    @property
-    def clip_samples(self) -> int:
-        return int(round(self.clip_seconds * self.preset.sample_rate))
 
     @classmethod
     def tiny(cls) -> "AVEmbeddingConfig":

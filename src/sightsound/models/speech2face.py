@@ -41,12 +41,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from sightsound.audio import functional as AF
-from sightsound.audio.presets import AudioPreset, get_preset
+from sightsound.audio.presets import MelClipAnalysis
 from sightsound.errors import ParameterError
 
 
 @dataclass(frozen=True)
-class Speech2FaceConfig:
+class Speech2FaceConfig(MelClipAnalysis):
     audio_preset: str = "speech"
     mel_bands: int = 64
     clip_seconds: float = 2.5                      # the voice window the encoder is trained on
@@ -74,14 +74,6 @@ class Speech2FaceConfig:
             raise ParameterError(f"stage must be joint, faces or voice, not {self.stage!r}")
         if self.clip_seconds <= 0 or self.feature_dim < 2:
             raise ParameterError("clip_seconds must be > 0 and feature_dim >= 2")
-
-    @property
-    def preset(self) -> AudioPreset:
-        return get_preset(self.audio_preset).with_(n_mels=self.mel_bands)
-
-    @property
-    def clip_samples(self) -> int:
-        return int(round(self.clip_seconds * self.preset.sample_rate))
 
     @classmethod
     def tiny(cls) -> "Speech2FaceConfig":

@@ -101,12 +101,14 @@ def section_speech2face(ctx: TourContext) -> Section:
         body += _real_text(real)
         body += ctx.figure(rank_histogram_figure(real["ranks"], real["identities"], "real people"),
                            "s2f_ranks.png", "Histogram of the rank of each real voice's true face.")
+    n = real["identities"] if real else 22
+    spread = real["chance_mean_rank_sd"] if real else 1.4
     body += paragraphs(
-        "What about 20 real people can and cannot show: with one clip per person, a rank is a single draw, and the "
-        "mean rank of 22 random guesses already wanders by about &plusmn;1.4 around 11.5; a voice encoder trained "
-        "only on synthetic voices has never heard a human voice paired with a human face. So the real-people "
-        "numbers test whether the world's rules transfer at all (pitch to brows and jaw is the one that could), "
-        "not how well Speech2Face works on people: that needs thousands of identities.")
+        f"What about {n} real people can and cannot show: with one clip per person, each rank is a single draw, and "
+        f"the mean rank of {n} random guesses already wanders by about &plusmn;{spread} around {(n + 1) / 2}; and a "
+        "voice encoder trained only on synthetic voices has never heard a human voice paired with a human face. So "
+        "the real-people numbers test whether the world's rules transfer at all (pitch to brows and jaw is the one "
+        "that could), not how well Speech2Face works on people: that needs thousands of identities.")
     return Section(anchor, title, body)
 
 
