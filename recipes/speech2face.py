@@ -7,8 +7,12 @@ Command:  sightsound train recipes/speech2face.py --preset cpu --data ../shared/
 Data:     the world's training speakers (i % 10 < 8; 3 clips of 2.5 s and 3 photos each), its selection
           speakers (i % 10 == 8: the selection split); its test speakers (i % 10 == 9) are never loaded.
           DATA/orl-faces: 40 more identities (faces only) for the face encoder and decoder.
-Time:     cpu preset: TIME_CPU on the 2-core machine (world generation included).
-Metric:   selection recall@1 among 10 (val/score) METRIC_SELECT; held-out numbers in docs/models/speech2face-voices.md.
+Time:     cpu preset: 23 min on the 2-core machine (3000 steps) after about 1.5 min synthesising the world;
+          the shipped model adds the voice stage (about 5 min): --set "model.stage='voice'"
+          --set "train.init_from='runs/speech2face'" --set train.max_steps=1500 --set train.warmup_steps=0
+          --set train.lr=1e-3 --set train.eval_every=250 --out runs/speech2face-voice
+Metric:   selection recall@1 among 10 (val/score) 0.570 after the joint stage, 0.593 after the voice stage;
+          held-out numbers (R@1 0.549, R@5 0.934 of 10) in docs/models/speech2face-voices.md.
 GPU:      the paper preset (torchrun --nproc_per_node N -m sightsound train ... --preset paper --set
           data.layout=paired --data AVSPEECH) expects a paired folder: faces/CLIP.jpg (a face frame) and
           audio/CLIP.wav (its speech), identities.csv optional.
