@@ -83,6 +83,17 @@ def fit_attribute_judge(faces: torch.Tensor, targets: torch.Tensor, steps: int =
     return judge.eval()
 
 
+def world_judge(train: list[world.WorldSpeaker], size: int, steps: int, progress: bool = False) -> nn.Module:
+    """The attribute judge fitted on the true photos and canonical faces of a world's training speakers."""
+    from sightsound.vision.io import load_image
+
+    faces = torch.stack([resize_face(load_image(p)[0], size) for w in train for p in [*w.photos, w.canonical]])
+    targets = torch.stack([torch.tensor([*w.speaker.attributes, *w.speaker.nuisance])
+                           for w in train for _ in [*w.photos, w.canonical]])
+    with torch.enable_grad():
+        return fit_attribute_judge(faces, targets, steps, progress=progress)
+
+
 def _load_world_faces(speakers: list[world.WorldSpeaker], size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(first photos (N, 1, H, W), canonical faces (N, 1, H, W))."""
     from sightsound.vision.io import load_image
@@ -98,7 +109,6 @@ def evaluate_world(pipeline: FaceFromVoice, folder: str | Path, *, rounds: int =
     """The synthetic-world report (module docstring) on the speakers of ``split`` ("test", the held-out
     speakers; "select" for development choices); ``examples`` holds tensors for the figures."""
     from sightsound.audio import io as audio_io
-    from sightsound.vision.io import load_image
 
     speakers = world.read_world(folder)
     if split not in ("test", "select"):
@@ -126,17 +136,7 @@ def evaluate_world(pipeline: FaceFromVoice, folder: str | Path, *, rounds: int =
     sim = F.normalize(voice_features, dim=-1) @ F.normalize(face_features, dim=-1).T  # (Q, N)
     positive = sim.gather(1, owner_t[:, None])
     ranks = (sim > positive).sum(1) + 1                                               # 1-based
-    # the judge, trained on training speakers' true faces
-    train_faces = []
-    train_targets = []
-    for w in train:
-        attrs = torch.tensor([*w.speaker.attributes, *w.speaker.nuisance])
-        for path in [*w.photos, w.canonical]:
-            train_faces.append(resize_face(load_image(path)[0], size))
-            train_targets.append(attrs)
-    with torch.enable_grad():
-        judge = fit_attribute_judge(torch.stack(train_faces), torch.stack(train_targets), judge_steps,
-                                    progress=progress)
+    judge = world_judge(train, size, judge_steps, progress)
     truth = torch.tensor([[*w.speaker.attributes, *w.speaker.nuisance] for w in test])  # (N, 7)
     drawn = pipeline.draw(voice_features)                                             # (Q, 1, H, W)
     read_drawn, read_true = judge(drawn), judge(canonical)
@@ -227,12 +227,5 @@ def evaluate_speech2face(model: str, data: str | Path, *, rounds: int = 20, judg
     judge = None
     if world_for_judge:
         train = [w for w in world.read_world(world_for_judge) if w.speaker.split == "train"]
-        from sightsound.vision.io import load_image
-
-        faces = torch.stack([resize_face(load_image(p)[0], pipeline.face_size)
-                             for w in train for p in [*w.photos, w.canonical]])
-        targets = torch.stack([torch.tensor([*w.speaker.attributes, *w.speaker.nuisance])
-                               for w in train for _ in [*w.photos, w.canonical]])
-        with torch.enable_grad():
-            judge = fit_attribute_judge(faces, targets, judge_steps, progress=progress)
+        judge = world_judge(train, pipeline.face_size, judge_steps, progress)
     return {"model": str(model), "kind": "real people", **evaluate_real(pipeline, pairs, judge)}

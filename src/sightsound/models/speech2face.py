@@ -42,6 +42,7 @@ from torch import nn
 
 from sightsound.audio import functional as AF
 from sightsound.audio.presets import MelClipAnalysis
+from sightsound.audio.transforms import MelSpectrogram
 from sightsound.errors import ParameterError
 
 
@@ -168,8 +169,7 @@ class VoiceEncoder(nn.Module):
         super().__init__()
         self.config = c = config
         p = c.preset
-        self.register_buffer("mel_basis", AF.mel_filterbank(p.sample_rate, p.n_fft, **p.mel_kwargs,
-                                                            dtype=torch.float32), persistent=False)
+        self.mel = MelSpectrogram.from_preset(p.with_(power=2.0))
         layers, previous = [], c.mel_bands
         for d in c.voice_dilations:
             layers += [nn.Conv1d(previous, c.voice_channels, 3, padding=d, dilation=d, bias=False),
@@ -184,10 +184,7 @@ class VoiceEncoder(nn.Module):
 
     def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """(B, S) -> log-mel (B, M, T) in dB, standardised per clip (loudness is not a property of the face)."""
-        p = self.config.preset
-        mel = AF.melspectrogram(waveform, p.sample_rate, p.n_fft, p.hop_length, p.win_length, p.window,
-                                power=2.0, mel_basis=self.mel_basis)  # (B, M, T) power
-        db = 10.0 * torch.log10(mel.clamp_min(1e-10))
+        db = 10.0 * torch.log10(self.mel(waveform).clamp_min(1e-10))     # (B, S) -> (B, M, T) power, in dB
         db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - 80.0)
         return (db - db.mean(dim=(-2, -1), keepdim=True)) / db.std(dim=(-2, -1), keepdim=True).clamp_min(1e-3)
 
