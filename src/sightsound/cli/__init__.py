@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from sightsound import __version__
-from sightsound.cli import caption, gpt, scene, sound, speech2face, tour, train, tts
+from sightsound.cli import caption, draw, gpt, scene, sound, speech2face, tour, train, tts
 from sightsound.cli.common import Parser
 from sightsound.errors import SightsoundError
 
-GROUPS = (tour, sound, train, gpt, tts, caption, scene, speech2face)
+GROUPS = (tour, sound, train, gpt, tts, caption, scene, speech2face, draw)
 
 
 def build_parser() -> argparse.ArgumentParser:

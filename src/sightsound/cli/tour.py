@@ -15,6 +15,7 @@ def cmd_tour(args) -> int:
         SPEECH_SAMPLE,
         shipped_captioners,
         shipped_char_lm,
+        shipped_dalle,
         shipped_scene,
         shipped_speech2face,
         shipped_synthesizer,
@@ -23,6 +24,11 @@ def cmd_tour(args) -> int:
     from sightsound.viz.tour import build_tour, synthesize_demo_speech
 
     out = Path(args.out)
+    if args.prompt:
+        from sightsound.data.dalle_shapes import encode_text
+
+        for prompt in args.prompt:
+            encode_text(prompt)  # a bad prompt fails before any work
     data = args.data or os.environ.get("SIGHTSOUND_DATA")
     flickr = Path(data) / "flickr8k-1k" if data else None
     if args.data and not (flickr / "images").is_dir():
@@ -38,7 +44,8 @@ def cmd_tour(args) -> int:
     models = dict(char_lm=char_lm, finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval,
                   synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
                   flickr=flickr, scene=shipped_scene(), esc=esc, speech2face=shipped_speech2face(),
-                  av_speakers=Path(data) if data and (Path(data) / "av-speakers").is_dir() else None)
+                  av_speakers=Path(data) if data and (Path(data) / "av-speakers").is_dir() else None,
+                  dalle=shipped_dalle(), prompts=tuple(args.prompt))
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)
@@ -65,5 +72,7 @@ def register(sub, eval_sub) -> None:
                                   "$SIGHTSOUND_DATA): caption its validation photos beside their human captions "
                                   "instead of the bundled photos, hear its ESC-10 clips, and draw faces from its "
                                   "real speakers' voices")
+    p.add_argument("--prompt", action="append", default=[], metavar="TEXT",
+                   help="a caption for the DALL-E section to draw (repeatable; words of the shapes world)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by the tour")
     p.set_defaults(func=cmd_tour)

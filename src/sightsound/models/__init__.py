@@ -18,6 +18,8 @@ MODELS = {
     "captioner": ("sightsound.models.captioner", "CaptionerConfig", "Captioner"),
     "av_embedding": ("sightsound.models.av_embedding", "AVEmbeddingConfig", "AVEmbedding"),
     "speech2face": ("sightsound.models.speech2face", "Speech2FaceConfig", "Speech2Face"),
+    "dalle": ("sightsound.models.dalle", "DALLEConfig", "DALLE"),
+    "shape_judge": ("sightsound.models.shape_judge", "ShapeJudgeConfig", "ShapeJudge"),
 }
 
 

@@ -25,6 +25,8 @@ REGISTRY: dict[str, Path] = {
     "shapes": CHECKPOINTS / "shapes",                            # recipes/captioner_shapes.py --preset cpu
     "av-esc10": CHECKPOINTS / "av-esc10",                        # recipes/av_embedding_esc10.py --preset cpu
     "speech2face-voices": CHECKPOINTS / "speech2face-voices",    # recipes/speech2face.py --preset cpu
+    "dalle-shapes": CHECKPOINTS / "dalle-shapes",                # recipes/dalle_shapes.py --preset cpu (3 stages)
+    "shape-judge": CHECKPOINTS / "shape-judge",                  # recipes/shape_judge.py --preset cpu
 }
 
 
@@ -133,3 +135,14 @@ def shipped_speech2face():
     report = folder / "eval.json"
     return FaceFromVoice.from_pretrained("speech2face-voices"), (json.loads(report.read_text()) if report.is_file()
                                                                  else None)
+
+
+def shipped_dalle():
+    """(Drawer, measured eval report or None) of the shipped DALL-E, or None when missing."""
+    folder = REGISTRY["dalle-shapes"]
+    if not (folder / "model.safetensors").is_file():
+        return None
+    from sightsound.pretrained.dalle import Drawer
+
+    report = folder / "eval.json"
+    return Drawer.from_pretrained("dalle-shapes"), (json.loads(report.read_text()) if report.is_file() else None)

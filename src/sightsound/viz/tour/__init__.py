@@ -19,14 +19,14 @@ from tqdm.auto import tqdm
 
 from sightsound.errors import UserInputError
 from sightsound.fileio import atomic_path
-from sightsound.viz.tour import attention, scene, sound, speech, speech2face, vision
+from sightsound.viz.tour import attention, dalle, scene, sound, speech, speech2face, vision
 from sightsound.viz.tour.page import Section, TourContext
 
 MARKER = ".sightsound-tour"
 
 SECTIONS: list[Callable[[TourContext], Section]] = [*sound.SECTIONS, *attention.SECTIONS, *speech.SECTIONS,
                                                     *vision.SECTIONS, *scene.SECTIONS,
-            *speech2face.SECTIONS]
+            *speech2face.SECTIONS, *dalle.SECTIONS]
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }
@@ -55,7 +55,8 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
                tts_eval: dict | None = None, captioners: dict | None = None, photos: tuple = (),
                flickr: str | os.PathLike | None = None, scene: tuple | None = None,
                esc: str | os.PathLike | None = None, speech2face: tuple | None = None,
-               av_speakers: str | os.PathLike | None = None) -> Path:
+               av_speakers: str | os.PathLike | None = None, dalle: tuple | None = None,
+               prompts: tuple = ()) -> Path:
     """Write ``out/index.html`` (and ``out/assets/``) for the sound in ``audio_path``. Returns the page.
 
     ``input_note`` says in words what the input is; ``char_lm`` = (GPT, CharVocab) feeds the attention sections;
@@ -65,7 +66,8 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
     the validation photos of ``flickr`` (a flickr8k-1k folder) when given, else on ``photos``; ``scene``
     ((SceneListener, report)) the scene-by-sound section, which plays clips of ``esc`` (an ESC-layout folder);
     ``speech2face`` ((FaceFromVoice, report)) the Speech2Face section, which shows real people of ``av_speakers``
-    (a data folder with av-speakers/ and grid-s1/) when given."""
+    (a data folder with av-speakers/ and grid-s1/) when given; ``dalle`` ((Drawer, report)) the DALL-E section,
+    which draws ``prompts`` (default: its own three)."""
     out = Path(out)
     audio_path = Path(audio_path)
     _prepare_out(out, force)
@@ -73,7 +75,8 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
                       finetune=finetune, vocoder=vocoder, vocoder_eval=vocoder_eval, synthesizer=synthesizer,
                       tts_eval=tts_eval, captioners=captioners, photos=tuple(photos),
                       flickr=Path(flickr) if flickr else None, scene=scene, esc=Path(esc) if esc else None,
-                      speech2face=speech2face, av_speakers=Path(av_speakers) if av_speakers else None)
+                      speech2face=speech2face, av_speakers=Path(av_speakers) if av_speakers else None,
+                      dalle=dalle, prompts=tuple(prompts))
     ctx.waveform  # load and check the input before any work
     sections = []
     started = time.perf_counter()

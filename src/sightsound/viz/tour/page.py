@@ -35,6 +35,8 @@ class TourContext:
     esc: Path | None = None             # an ESC-layout folder (esc10/) whose clips the scene section plays
     speech2face: tuple | None = None    # (FaceFromVoice, eval report or None): the Speech2Face model
     av_speakers: Path | None = None     # a data folder with av-speakers/ and grid-s1/: real voices and faces
+    dalle: tuple | None = None          # (Drawer, eval report or None): DALL-E on the shapes world
+    prompts: tuple = ()                 # prompts for the DALL-E section (default: its own)
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
