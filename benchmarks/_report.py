@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from pathlib import Path
+
+
+def median_seconds(fn, repeats: int) -> float:
+    """The median wall time of ``fn()`` over ``repeats`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def emit(report: dict, out: str | None) -> None:

@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
 
 import torch
-from _report import emit  # benchmarks/_report.py (this folder is on sys.path)
+from _report import emit, median_seconds  # benchmarks/_report.py (on sys.path)
 from threadpoolctl import threadpool_limits
 
 from sightsound.pretrained.dalle import Drawer
 
 PROMPT = "a small red circle above a large blue square"
-
-
-def median_s(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> int:
@@ -44,8 +32,8 @@ def main() -> int:
     for threads in (1, 2):
         torch.set_num_threads(threads)
         with threadpool_limits(threads):
-            cached = median_s(lambda: drawer.draw(PROMPT, args.samples), args.repeats)
-            recomputed = median_s(lambda: drawer.draw(PROMPT, args.samples, use_cache=False), args.repeats)
+            cached = median_seconds(lambda: drawer.draw(PROMPT, args.samples), args.repeats)
+            recomputed = median_seconds(lambda: drawer.draw(PROMPT, args.samples, use_cache=False), args.repeats)
         rows[f"{threads} thread{'s' if threads > 1 else ''}"] = {
             "kv_cache_s": cached, "recompute_s": recomputed, "speedup_kv_cache": recomputed / cached}
     emit({"benchmark": "dalle_sampling", "command": ".venv/bin/python benchmarks/dalle_sampling.py --out "

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import sys
-import time
 
 import librosa
 import torch
-from _report import emit  # benchmarks/_report.py (this folder is on sys.path)
+from _report import emit, median_seconds  # benchmarks/_report.py (on sys.path)
 from threadpoolctl import threadpool_limits
 
 from sightsound.pretrained import SPEECH_SAMPLE
@@ -23,13 +21,7 @@ from sightsound.pretrained.scene import SceneListener
 
 
 def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(fn, repeats)
 
 
 def main() -> int:

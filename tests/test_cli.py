@@ -137,11 +137,11 @@ def test_tour_writes_page_and_refuses_foreign_folder(tmp_path, speech):
     assert main(["tour", "--out", str(out), "--audio", str(speech)]) == 0
     page = (out / "index.html").read_text()
     for anchor in ("waveform", "power-spectrum", "stft", "spectrogram", "mel", "way-back", "attention", "gpt",
-                   "vocoder", "tts", "visual-attention", "captioning"):
+                   "vocoder", "tts", "visual-attention", "captioning", "dalle"):
         assert f'id="{anchor}"' in page
     assert "<pre>ROMEO:" in page  # a sample from the shipped character GPT
     for asset in ("original.wav", "griffinlim_mel_pghi.wav", "spectrogram.jpg", "mel_filterbank.png", "attention_map.png",
-                  "shapes_attention_0.jpg", "caption_photo_0.jpg"):
+                  "shapes_attention_0.jpg", "caption_photo_0.jpg", "dalle_prompt_0.png", "dalle_dvae.png"):
         assert (out / "assets" / asset).stat().st_size > 1000
         assert f"assets/{asset}" in page
     assert ">nan<" not in page and "frame(s)" not in page and '{"input"' not in page

@@ -27,6 +27,7 @@ import torch
 from sightsound.data import dalle_shapes as world
 from sightsound.data.shapes import COLOURS, SHAPES, SIZES
 from sightsound.errors import ParameterError
+from sightsound.models.shape_judge import ShapeJudge
 from sightsound.pretrained import load_pretrained
 from sightsound.pretrained.dalle import Drawer
 
@@ -106,7 +107,7 @@ def evaluate_draw(model: str = "dalle-shapes", judge_model: str = "shape-judge",
     from tqdm import tqdm
 
     drawer = Drawer.from_pretrained(model)
-    judge = load_pretrained(judge_model)
+    judge = load_pretrained(judge_model, expect=(ShapeJudge, "a shapes judge"))
     if prompts is None:
         sets = prompt_set(split)
     else:

@@ -4,7 +4,10 @@ Ramesh et al. 2021 ("Zero-Shot Text-to-Image Generation"), Sec. 2.1 and Appendix
 gives, for every cell of a G x G grid, logits over K codebook entries; training relaxes the categorical choice
 with the Gumbel-softmax (Jang et al. 2017; Maddison et al. 2017), annealing its temperature tau from 1 to 1/16,
 and adds the KL divergence of the cell distributions to the uniform prior with a weight beta that rises from 0
-(the paper: 6.6, warmed up over the first 5000 updates). The decoder maps the (soft) one-hot grid through the
+(the paper: 6.6, warmed up over the first 5000 updates). Once the temperature has reached its floor, training
+may go on with the decoder alone (``polish_decoder``, our addition): the encoder is fixed and the decoder learns
+from the most likely token grids, exactly what it decodes when drawing (hard-token reconstructions are what the
+judge reads; a straight-through estimator there made them worse, docs/experiments/2026-12-07-dalle.md). The decoder maps the (soft) one-hot grid through the
 codebook embedding back to pixels. Deviation, said here once: the reconstruction term is the mean squared error
 on [0, 1] pixels, not the paper's logit-Laplace likelihood (our worlds are flat colours, where MSE suffices),
 so beta is on that scale.
@@ -37,6 +40,7 @@ class DVAEConfig:
     tau_steps: int = 3000           # ... over this many updates
     kl_weight: float = 1e-4         # beta (on the MSE scale, see the module docstring)
     kl_warmup: int = 500            # beta rises linearly from 0 over this many updates
+    polish_decoder: bool = True     # after tau_steps: the decoder alone, on the argmax tokens
 
     def __post_init__(self):
         levels = math.log2(self.downsample)
@@ -120,6 +124,10 @@ class DiscreteVAE(nn.Module):
     def loss(self, image: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """MSE of the Gumbel-relaxed reconstruction + beta * KL(q(z|x) || uniform), both averaged."""
         c = self.config
+        if c.polish_decoder and step >= c.tau_steps:  # the codes are fixed; the decoder learns the hard grids
+            tokens = self.encode(image)
+            mse = F.mse_loss(self.decode(tokens), image)
+            return mse, {"mse": mse.detach(), "codes_used": torch.tensor(float(tokens.unique().numel()))}
         logits = self.logits(image)                                     # (B, K, G, G)
         soft = F.gumbel_softmax(logits, tau=c.tau(step), hard=False, dim=1)
         mse = F.mse_loss(self.decode_onehot(soft), image)

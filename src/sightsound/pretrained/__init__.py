@@ -30,14 +30,19 @@ REGISTRY: dict[str, Path] = {
 }
 
 
-def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu") -> torch.nn.Module:
+def load_pretrained(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu",
+                    expect: tuple[type, str] | None = None) -> torch.nn.Module:
     """Load any model from a run or checkpoint folder (``config.json`` + ``model.safetensors``) or a
-    shipped name. Only safetensors and JSON are read: nothing is unpickled."""
+    shipped name. Only safetensors and JSON are read: nothing is unpickled. ``expect`` = (model class, its name
+    in words): another kind of model is a one-line UserInputError."""
     folder = REGISTRY.get(str(path_or_name), Path(path_or_name))
     if not folder.is_dir():
         known = f"; shipped models: {', '.join(sorted(REGISTRY))}" if REGISTRY else ""
         raise UserInputError(f"{path_or_name}: not a model folder (needs config.json and model.safetensors){known}")
-    return load_model(folder, map_location)
+    model = load_model(folder, map_location)
+    if expect is not None and not isinstance(model, expect[0]):
+        raise UserInputError(f"{path_or_name}: a {type(model).__name__}, not {expect[1]}")
+    return model
 
 
 def load_char_lm(path_or_name: str | os.PathLike, map_location: str | torch.device = "cpu"):

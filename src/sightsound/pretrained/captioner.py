@@ -66,9 +66,7 @@ class ImageCaptioner:
     def from_pretrained(cls, name: str | os.PathLike = "flickr8k-1k", cache_dir: str | None = None) -> "ImageCaptioner":
         from sightsound.pretrained import REGISTRY, load_pretrained
 
-        model = load_pretrained(name)
-        if not isinstance(model, Captioner):
-            raise UserInputError(f"{name}: not a captioning model (it is a {type(model).__name__})")
+        model = load_pretrained(name, expect=(Captioner, "a captioning model"))
         folder = REGISTRY.get(str(name), Path(name))
         vocab_path = folder / "vocab.json"
         if not vocab_path.is_file():

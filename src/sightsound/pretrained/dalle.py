@@ -27,10 +27,7 @@ class Drawer:
     def from_pretrained(cls, name: str | os.PathLike = "dalle-shapes") -> "Drawer":
         from sightsound.pretrained import load_pretrained
 
-        model = load_pretrained(name)
-        if not isinstance(model, DALLE):
-            raise UserInputError(f"{name}: a {type(model).__name__}, not a DALL-E model")
-        return cls(model, str(name))
+        return cls(load_pretrained(name, expect=(DALLE, "a DALL-E model")), str(name))
 
     @property
     def image_size(self) -> int:

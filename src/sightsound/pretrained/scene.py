@@ -68,9 +68,7 @@ class SceneListener:
     def from_pretrained(cls, name: str | os.PathLike = "av-esc10", cache_dir: str | None = None) -> "SceneListener":
         from sightsound.pretrained import load_pretrained
 
-        model = load_pretrained(name)
-        if not isinstance(model, AVEmbedding):
-            raise UserInputError(f"{name}: a {type(model).__name__}, not an audio-visual embedding model")
+        model = load_pretrained(name, expect=(AVEmbedding, "an audio-visual embedding model"))
         return cls(model, str(name), cache_dir)
 
     @property

@@ -31,10 +31,7 @@ class FaceFromVoice:
     def from_pretrained(cls, name: str | os.PathLike = "speech2face-voices") -> "FaceFromVoice":
         from sightsound.pretrained import load_pretrained
 
-        model = load_pretrained(name)
-        if not isinstance(model, Speech2Face):
-            raise UserInputError(f"{name}: a {type(model).__name__}, not a Speech2Face model")
-        return cls(model, str(name))
+        return cls(load_pretrained(name, expect=(Speech2Face, "a Speech2Face model")), str(name))
 
     @property
     def sample_rate(self) -> int:

@@ -50,9 +50,7 @@ class Synthesizer:
         from sightsound.models.tacotron2 import Tacotron2
         from sightsound.pretrained import load_pretrained
 
-        model = load_pretrained(name)
-        if not isinstance(model, Tacotron2):
-            raise UserInputError(f"{name}: not a Tacotron 2 model (it is a {type(model).__name__})")
+        model = load_pretrained(name, expect=(Tacotron2, "a Tacotron 2 model"))
         if vocoder == GRIFFIN_LIM:
             voc = Vocoder.from_pretrained(GRIFFIN_LIM, preset=model.config.audio_preset, n_iter=n_iter)
         elif vocoder == "wavenet":
