@@ -17,30 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import librosa
 import numpy as np
 import torch
+from _report import median_seconds  # benchmarks/_report.py (on sys.path)
 from threadpoolctl import threadpool_limits
 
 from sightsound.audio import functional as F
 from sightsound.audio import io
 from sightsound.audio.presets import SPEECH, TTS
 from sightsound.pretrained import SPEECH_SAMPLE
-
-
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up (allocations, numba/MKL plans)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def speech_signal(sr: int, seconds: float) -> np.ndarray:
@@ -147,7 +136,7 @@ def main() -> int:
             with threadpool_limits(limits=threads):
                 for name, (ours, ref) in ops(preset, y).items():
                     repeats = args.repeats if not name.startswith("griffin") else max(3, args.repeats // 2)
-                    t_ours, t_ref = median_time(ours, repeats), median_time(ref, repeats)
+                    t_ours, t_ref = median_seconds(ours, repeats), median_seconds(ref, repeats)
                     entry["timings_s"][f"{name}/threads{threads}"] = {"sightsound": t_ours, "librosa": t_ref}
                     entry["speedup"][f"{name}/threads{threads}"] = t_ref / t_ours
                     print(f"{preset.name:6s} {name:16s} threads={threads}: sightsound {1000 * t_ours:8.1f} ms  "
@@ -169,10 +158,10 @@ def main() -> int:
                 return F.griffin_lim(s, 32, window=preset.window, generator=torch.Generator().manual_seed(0), **kw)
 
             entry["batched_8x7.5s"] = {
-                "melspectrogram": {"batched": median_time(lambda: mel_one(bt), args.repeats),
-                                   "serial": median_time(lambda: [mel_one(x) for x in bt], args.repeats)},
-                "griffin_lim_32": {"batched": median_time(lambda: gl_one(S), 3),
-                                   "serial": median_time(lambda: [gl_one(s) for s in S], 3)},
+                "melspectrogram": {"batched": median_seconds(lambda: mel_one(bt), args.repeats),
+                                   "serial": median_seconds(lambda: [mel_one(x) for x in bt], args.repeats)},
+                "griffin_lim_32": {"batched": median_seconds(lambda: gl_one(S), 3),
+                                   "serial": median_seconds(lambda: [gl_one(s) for s in S], 3)},
             }
             print(f"{preset.name:6s} batched vs serial: {json.dumps(entry['batched_8x7.5s'])}", flush=True)
             entry["griffin_lim_spectral_convergence"] = convergence(preset, y)

@@ -73,6 +73,11 @@ def test_draw_bad_input(tiny_runs, tmp_path):
                          "not a model folder")
 
 
+def test_tour_refuses_a_prompt_outside_the_vocabulary(tmp_path):
+    assert_clean_failure(run("tour", "--out", str(tmp_path / "t"), "--prompt", "a teal blob"), "blob, teal")
+    assert not (tmp_path / "t").exists()
+
+
 def test_eval_draw_with_a_prompts_file(tiny_runs, tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("# two prompts\na large red circle\na small blue square above a large red circle\n")

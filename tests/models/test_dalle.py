@@ -27,6 +27,7 @@ def test_dvae_encode_decode_shapes_and_token_range():
     dvae = DiscreteVAE(DVAEConfig(image_size=32, downsample=8, channels=8, codebook_size=16, codebook_dim=8))
     images = torch.rand(3, 3, 32, 32)
     tokens = dvae.encode(images)
+    dvae.requires_grad_(False)
     assert tokens.shape == (3, 4, 4) and tokens.dtype == torch.int64
     assert int(tokens.min()) >= 0 and int(tokens.max()) < 16
     decoded = dvae.decode(tokens)
