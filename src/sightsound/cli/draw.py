@@ -34,8 +34,8 @@ def cmd_draw(args) -> int:
     images, tokens, scores = drawer.draw(args.text, args.n, generator=generator, **sampling)
     if args.rerank:
         images, tokens, scores = drawer.rerank(images, tokens, scores)
-    save_figure(samples_figure(args.text, images, scores, tokens if args.tokens else None,
-                               drawer.model.config.codebook_size, ranked=args.rerank), out, overwrite=args.force)
+    save_figure(samples_figure(args.text, images, scores, tokens if args.tokens else None, ranked=args.rerank), out,
+                overwrite=args.force)
     if args.json:
         print(json.dumps({"prompt": args.text, "picture": str(out), "scores": [round(float(s), 4) for s in scores],
                           "reranked": args.rerank}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.colors as mcolors
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -12,11 +13,9 @@ from matplotlib.figure import Figure
 from sightsound.viz.plots import _np, plt
 
 
-def token_colours(tokens: torch.Tensor, codebook_size: int) -> np.ndarray:
+def token_colours(tokens: torch.Tensor) -> np.ndarray:
     """(G, G) token ids -> (G, G, 3) colours: each code a fixed hue (golden-ratio steps) so equal codes match."""
     hue = (_np(tokens).astype(float) * 0.6180339887) % 1.0
-    import matplotlib.colors as mcolors
-
     return mcolors.hsv_to_rgb(np.stack([hue, np.full_like(hue, 0.55), np.full_like(hue, 0.9)], axis=-1))
 
 
@@ -28,8 +27,8 @@ def _image(ax, image: torch.Tensor, title: str = "") -> None:
         ax.set_title(title, fontsize=7)
 
 
-def _tokens(ax, tokens: torch.Tensor, codebook_size: int, title: str = "") -> None:
-    ax.imshow(token_colours(tokens, codebook_size), interpolation="nearest")
+def _tokens(ax, tokens: torch.Tensor, title: str = "") -> None:
+    ax.imshow(token_colours(tokens), interpolation="nearest")
     g = tokens.shape[-1]
     if g <= 8:  # the code numbers fit in the cells
         for i in range(g):
@@ -42,7 +41,7 @@ def _tokens(ax, tokens: torch.Tensor, codebook_size: int, title: str = "") -> No
 
 
 def samples_figure(prompt: str, images: torch.Tensor, scores: torch.Tensor | None = None,
-                   tokens: torch.Tensor | None = None, codebook_size: int = 512, ranked: bool = False) -> Figure:
+                   tokens: torch.Tensor | None = None, ranked: bool = False) -> Figure:
     """A grid of samples (N, 3, H, W) with their re-ranker scores (N,); with ``tokens`` (N, G, G) each sample's
     token grid sits under it."""
     n = images.shape[0]
@@ -60,19 +59,18 @@ def samples_figure(prompt: str, images: torch.Tensor, scores: torch.Tensor | Non
         _image(axes[r, c], images[i], label)
         if tokens is not None:
             axes[r + 1, c].axis("on")
-            _tokens(axes[r + 1, c], tokens[i], codebook_size, "dVAE tokens")
+            _tokens(axes[r + 1, c], tokens[i], "dVAE tokens")
     fig.suptitle(f'"{prompt}"' + (" — re-ranked, best first" if ranked else ""), fontsize=9)
     return fig
 
 
-def reconstruction_figure(originals: torch.Tensor, reconstructions: torch.Tensor, tokens: torch.Tensor,
-                          codebook_size: int = 512) -> Figure:
+def reconstruction_figure(originals: torch.Tensor, reconstructions: torch.Tensor, tokens: torch.Tensor) -> Figure:
     """Rows: originals (N, 3, H, W), their dVAE token grids (N, G, G), the decoded reconstructions."""
     n = originals.shape[0]
     fig, axes = plt.subplots(3, n, figsize=(1.3 * n + 0.8, 4.3), constrained_layout=True, squeeze=False)
     for i in range(n):
         _image(axes[0, i], originals[i])
-        _tokens(axes[1, i], tokens[i], codebook_size)
+        _tokens(axes[1, i], tokens[i])
         _image(axes[2, i], reconstructions[i])
     for row, label in enumerate(("original", f"{tokens.shape[-1]}x{tokens.shape[-1]} tokens", "decoded")):
         axes[row, 0].set_ylabel(label, fontsize=8)

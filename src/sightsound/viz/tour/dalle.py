@@ -58,13 +58,12 @@ def section_dalle(ctx: TourContext) -> Section:
     generator = torch.Generator().manual_seed(0)
     for k, prompt in enumerate(ctx.prompts or DEFAULT_PROMPTS):
         images, tokens, scores = drawer.rerank(*drawer.draw(prompt, 8, generator=generator))
-        body += ctx.figure(samples_figure(prompt, images, scores, tokens if k == 0 else None, c.codebook_size,
-                                          ranked=True), f"dalle_prompt_{k}.png",
+        body += ctx.figure(samples_figure(prompt, images, scores, tokens if k == 0 else None, ranked=True), f"dalle_prompt_{k}.png",
                            f"Eight samples for '{prompt}', best first by the re-ranker.")
     images, _ = make_world(6, 2 + 5000, c.image_size, object_scale_for(c.image_size), exclude_held_out=False)
     originals = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0  # (6, H, W, 3) -> (6, 3, H, W)
     recon, tokens = drawer.reconstruct(originals)
-    body += ctx.figure(reconstruction_figure(originals, recon, tokens, c.codebook_size), "dalle_dvae.png",
+    body += ctx.figure(reconstruction_figure(originals, recon, tokens), "dalle_dvae.png",
                        "Rendered scenes, their dVAE token grids and the decoded reconstructions.")
     if report:
         body += _results_table(report)
