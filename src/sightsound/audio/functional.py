@@ -71,6 +71,7 @@ __all__ = [
     "pre_emphasis",
     "de_emphasis",
     "resample",
+    "si_sdr",
 ]
 
 
@@ -447,6 +448,19 @@ def db_to_power(S_db: torch.Tensor, ref: float = 1.0) -> torch.Tensor:
 def db_to_amplitude(S_db: torch.Tensor, ref: float = 1.0) -> torch.Tensor:
     """Inverse of :func:`amplitude_to_db` (without its clipping): ``ref * 10 ** (S_db / 20)``."""
     return db_to_power(S_db, ref=ref**2).sqrt()
+
+
+def si_sdr(reference: torch.Tensor, estimate: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Scale-invariant signal-to-distortion ratio in dB (Le Roux et al., ICASSP 2019, Eq. (1)-(3)): both made
+    zero-mean, ``alpha = <s_hat, s> / ||s||^2``, ``10 log10(||alpha s||^2 / ||alpha s - s_hat||^2)``.
+
+    Shapes: reference, estimate (..., S) -> (...).
+    """
+    s = reference - reference.mean(dim=-1, keepdim=True)
+    s_hat = estimate - estimate.mean(dim=-1, keepdim=True)
+    alpha = (s_hat * s).sum(-1, keepdim=True) / ((s * s).sum(-1, keepdim=True) + eps)
+    target = alpha * s
+    return 10 * torch.log10((target.pow(2).sum(-1) + eps) / ((target - s_hat).pow(2).sum(-1) + eps))
 
 
 # --------------------------------------------------------------------------------------------

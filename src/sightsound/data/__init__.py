@@ -21,7 +21,8 @@ DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "tts": "sightsound.data.tts", "captions": "sightsound.data.captions",
             "shapes": "sightsound.data.shape_captions", "esc": "sightsound.data.esc",
             "av_scenes": "sightsound.data.av_scenes", "spoken_captions": "sightsound.data.spoken_captions",
-            "speech2face": "sightsound.data.speech2face", "dalle_shapes": "sightsound.data.dalle_shapes"}
+            "speech2face": "sightsound.data.speech2face", "dalle_shapes": "sightsound.data.dalle_shapes",
+            "av_mixtures": "sightsound.data.av_mixtures"}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ MODELS = {
     "speech2face": ("sightsound.models.speech2face", "Speech2FaceConfig", "Speech2Face"),
     "dalle": ("sightsound.models.dalle", "DALLEConfig", "DALLE"),
     "shape_judge": ("sightsound.models.shape_judge", "ShapeJudgeConfig", "ShapeJudge"),
+    "av_separation": ("sightsound.models.av_separation", "AVSeparationConfig", "AVSeparation"),
 }
 
 

@@ -27,6 +27,8 @@ REGISTRY: dict[str, Path] = {
     "speech2face-voices": CHECKPOINTS / "speech2face-voices",    # recipes/speech2face.py --preset cpu
     "dalle-shapes": CHECKPOINTS / "dalle-shapes",                # recipes/dalle_shapes.py --preset cpu (3 stages)
     "shape-judge": CHECKPOINTS / "shape-judge",                  # recipes/shape_judge.py --preset cpu
+    "looking-to-listen-grid": CHECKPOINTS / "looking-to-listen-grid",          # recipes/av_separation_grid.py --preset cpu
+    "audio-only-separation-grid": CHECKPOINTS / "audio-only-separation-grid",  # the same, --set model.visual=False
 }
 
 
@@ -151,3 +153,18 @@ def shipped_dalle():
 
     report = folder / "eval.json"
     return Drawer.from_pretrained("dalle-shapes"), (json.loads(report.read_text()) if report.is_file() else None)
+
+
+def shipped_separation():
+    """(audio-visual Separator, audio-only Separator or None, measured eval report or None) of the shipped
+    Looking-to-Listen models, or None when the audio-visual one is missing."""
+    folder = REGISTRY["looking-to-listen-grid"]
+    if not (folder / "model.safetensors").is_file():
+        return None
+    from sightsound.pretrained.separation import Separator
+
+    baseline = REGISTRY["audio-only-separation-grid"]
+    report = folder / "eval.json"
+    return (Separator.from_pretrained("looking-to-listen-grid"),
+            Separator.from_pretrained("audio-only-separation-grid") if (baseline / "model.safetensors").is_file()
+            else None, json.loads(report.read_text()) if report.is_file() else None)

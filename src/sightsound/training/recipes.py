@@ -192,7 +192,9 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
         device: str | None = None) -> TrainResult:
     """Build the model and the data of a resolved recipe and train them into ``out``."""
     data_mod = dataset_module(resolved.data_name)
-    root = data_root(data) if getattr(data_mod, "NEEDS_DATA", True) else Path(data or ".")  # generated worlds
+    needs = getattr(data_mod, "NEEDS_DATA", True)  # False (or a function of the data config): a generated world
+    needs = needs(resolved.data_config) if callable(needs) else needs
+    root = data_root(data) if needs else Path(data or ".")
     built = data_mod.build(root, resolved.data_config)
     if built.model_values:  # values the data dictates (vocabulary size ...)
         resolved = dataclasses.replace(resolved, model_config=with_values(resolved.model_config, built.model_values))
