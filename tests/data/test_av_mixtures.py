@@ -48,8 +48,6 @@ def test_synthetic_folder_is_read_through_the_face_tracker(tmp_path, monkeypatch
     clips = am.load_grid(root, config, "train", progress=False)
     assert len(clips) == 4 and clips[0].mouths.shape == (50, 32, 48) and clips[0].wave.shape == (32000,)
     # the drawn mouth opens with the voice: crops of loud frames are darker than those of silent ones
-    from sightsound.audio import io as audio_io
-
     wave = clips[0].wave.reshape(50, 640).pow(2).mean(1)
     darkness = -clips[0].mouths.float().mean(dim=(1, 2))
     assert torch.corrcoef(torch.stack([wave, darkness]))[0, 1] > 0.5
@@ -60,7 +58,6 @@ def test_synthetic_folder_is_read_through_the_face_tracker(tmp_path, monkeypatch
     train = am.build(root, config).train
     item = train[0]
     assert item["mixture"].shape == (int(1.2 * 16000),) and item["mouths"].shape == (30, 32, 48)
-    del audio_io
 
 
 def test_missing_folders_are_one_line_errors(tmp_path):

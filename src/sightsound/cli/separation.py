@@ -94,7 +94,7 @@ def cmd_mix(args) -> int:
     if other.shape[-1] < target.shape[-1]:  # repeat the second voice to cover the first
         other = other.repeat(target.shape[-1] // other.shape[-1] + 1)
     other = other[: target.shape[-1]]
-    mixture, target, rest = mix_at(target, other, args.snr, sr)
+    mixture, _, _ = mix_at(target, other, args.snr, sr)
     audio_io.save(out, mixture, sr, overwrite=args.force)
     report = {"mixture": str(out), "target": str(a), "interferer": str(b), "snr_db": args.snr,
               "seconds": round(mixture.shape[-1] / sr, 3), "sample_rate": sr}
@@ -106,7 +106,11 @@ def cmd_mix(args) -> int:
 
 
 def cmd_eval_separation(args) -> int:
-    from sightsound.evaluation.separation import evaluate_separation, summary_lines, targets
+    from sightsound.evaluation.separation import (
+        evaluate_separation,
+        summary_lines,
+        targets,
+    )
 
     report = evaluate_separation(args.model, None if args.no_baseline else args.baseline, args.data,
                                  split=args.split, wer=not args.no_wer, pesq=not args.no_pesq, limit=args.limit,

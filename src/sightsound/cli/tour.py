@@ -17,6 +17,7 @@ def cmd_tour(args) -> int:
         shipped_char_lm,
         shipped_dalle,
         shipped_scene,
+        shipped_separation,
         shipped_speech2face,
         shipped_synthesizer,
         shipped_vocoder,
@@ -45,7 +46,7 @@ def cmd_tour(args) -> int:
                   synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
                   flickr=flickr, scene=shipped_scene(), esc=esc, speech2face=shipped_speech2face(),
                   av_speakers=Path(data) if data and (Path(data) / "av-speakers").is_dir() else None,
-                  dalle=shipped_dalle(), prompts=tuple(args.prompt))
+                  dalle=shipped_dalle(), prompts=tuple(args.prompt), separation=shipped_separation())
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)

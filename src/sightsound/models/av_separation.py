@@ -53,6 +53,8 @@ class AVSeparationConfig:
     mouth_size: tuple = (32, 48)       # (h, w) of the mouth crops
     visual_dim: int = 128
     visual_dilations: tuple = (1, 2, 4, 8)
+    visual_aux: float = 0.0            # weight of the auxiliary loss: the target's band energies from the face alone
+    aux_bands: int = 8
     lstm_hidden: int = 200
     fc_hidden: int = 400
     fc_layers: int = 2
@@ -186,6 +188,8 @@ class AVSeparation(nn.Module):
         self.audio_proj = nn.Linear(flat, config.audio_proj) if config.audio_proj else nn.Identity()
         width = config.audio_proj or flat
         self.mouth = MouthEncoder(config) if config.visual else None
+        # the auxiliary head: what the face says about the target's loudness per band and video frame
+        self.aux = nn.Linear(config.visual_dim, config.aux_bands) if config.visual and config.visual_aux else None
         fused = width + (config.visual_dim if config.visual else 0)
         self.lstm = nn.LSTM(fused, config.lstm_hidden, batch_first=True, bidirectional=True)
         layers, c = [], 2 * config.lstm_hidden
@@ -223,22 +227,24 @@ class AVSeparation(nn.Module):
                                      f" samples, the mixture has {mixture.shape[1]}")
 
     # -- the network ---------------------------------------------------------------------------------------
-    def masks(self, Xc: torch.Tensor, mouths: torch.Tensor | None) -> torch.Tensor:
-        """Compressed mixture spectrogram (B, T, F) complex (+ mouths (B, V, h, w)) -> masks (B, K, 2, T, F)."""
+    def masks(self, Xc: torch.Tensor, mouths: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Compressed mixture spectrogram (B, T, F) complex (+ mouths (B, V, h, w)) -> (masks (B, K, 2, T, F),
+        the visual features (B, V, D_v) or None)."""
         c = self.config
+        visual = None
         B, T, Fb = Xc.shape
         x = torch.stack([Xc.real, Xc.imag], dim=1)                 # (B, T, F) -> (B, 2, T, F)
         a = self.audio(x)                                          # (B, 2, T, F) -> (B, C', T, F')
         a = self.audio_proj(a.permute(0, 2, 1, 3).flatten(2))      # (B, C', T, F') -> (B, T, C'*F') -> (B, T, D_a)
         if self.mouth is not None:
-            v = self.mouth(mouths)                                 # (B, V, D_v)
+            v = visual = self.mouth(mouths)                        # (B, V, D_v)
             v = v.repeat_interleave(c.frames_per_video_frame, dim=1)  # (B, V, D_v) -> (B, 4V, D_v)
             v = F.pad(v.transpose(1, 2), (0, max(0, T - v.shape[1])), mode="replicate").transpose(1, 2)[:, :T]
             a = torch.cat([a, v], dim=2)                           # (B, T, D_a + D_v)
         h, _ = self.lstm(a)                                        # (B, T, 2 H)
         m = self.mask(self.fc(h))                                  # (B, T, K*2*F)
         m = c.mask_bound * torch.tanh(m.reshape(B, T, c.outputs, 2, Fb))
-        return m.permute(0, 2, 3, 1, 4)                            # (B, T, K, 2, F) -> (B, K, 2, T, F)
+        return m.permute(0, 2, 3, 1, 4), visual                    # (B, T, K, 2, F) -> (B, K, 2, T, F)
 
     def forward(self, mixture: torch.Tensor, mouths: torch.Tensor | None = None) -> dict:
         """mixture (B, S) float, mouths (B, V, h, w) floats in [0, 1] with V * 640 == S (16 kHz, 25 fps) ->
@@ -249,12 +255,13 @@ class AVSeparation(nn.Module):
         scale = mixture.pow(2).mean(dim=1, keepdim=True).sqrt().clamp_min(1e-5)  # (B, 1)
         X = self.stft(mixture / scale)                             # (B, T, F)
         Xc = compress(X, p)
-        masks = self.masks(Xc, mouths)
+        masks, visual = self.masks(Xc, mouths)
         Yc = complex_multiply(masks, Xc[:, None])                  # (B, K, T, F)
         Y = decompress(Yc, p)
         estimates = self.istft(Y, mixture.shape[1]) * scale[:, :, None]  # (B, K, S)
         return {"masks": masks, "estimates": estimates, "mixture_spec": X * scale[:, :, None],
-                "estimate_spec": Y * scale[:, :, None, None], "compressed": Yc, "scale": scale}
+                "estimate_spec": Y * scale[:, :, None, None], "compressed": Yc, "scale": scale,
+                "visual": visual}
 
     def loss(self, batch: dict) -> tuple[torch.Tensor, dict]:
         """Squared error of compressed spectrograms (Sec. 4); PIT for the audio-only model."""
@@ -268,7 +275,20 @@ class AVSeparation(nn.Module):
             loss = (out["compressed"] - clean).abs().pow(2).mean()
         else:
             loss, _ = permutation_invariant_mse(out["compressed"], clean)
-        return loss, {"loss": float(loss.detach())}
+        metrics = {"loss": float(loss.detach())}
+        if self.aux is not None:
+            aux = F.mse_loss(self.aux(out["visual"]), self.band_energies(clean[:, 0], out["visual"].shape[1]))
+            metrics["aux"] = float(aux.detach())
+            loss = loss + self.config.visual_aux * aux
+        return loss, metrics
+
+    def band_energies(self, clean: torch.Tensor, frames: int) -> torch.Tensor:
+        """The target's compressed magnitude (B, T, F) averaged over each video frame's STFT frames and over
+        ``aux_bands`` equal frequency bands -> (B, V, bands): what the auxiliary head predicts from the face."""
+        k = self.config.frames_per_video_frame
+        magnitude = clean.abs()[:, : frames * k]                            # (B, 4V, F)
+        magnitude = magnitude.reshape(magnitude.shape[0], frames, k, -1).mean(dim=2)  # (B, V, F)
+        return F.adaptive_avg_pool1d(magnitude, self.config.aux_bands)       # (B, V, bands)
 
     @torch.no_grad()
     def evaluate(self, batches) -> dict[str, float]:

@@ -20,7 +20,7 @@ def separation_figure(mixture_spec: torch.Tensor, target_spec: torch.Tensor, res
                       title: str = "") -> Figure:
     """Spectrograms (T, F) complex of the mixture, the separated target and the rest; the target's mask
     (2, T, F) as its magnitude |M| and its phase shift; optional mouth crops (V, h, w) in [0, 1] along the top."""
-    T, Fb = mixture_spec.shape
+    T = mixture_spec.shape[0]
     seconds, top_hz = T * hop_length / sample_rate, sample_rate / 2000
     extent = (0, seconds, 0, top_hz)
     top = float(10 * torch.log10(mixture_spec.abs().pow(2).max().clamp_min(1e-12)))

@@ -37,6 +37,7 @@ class TourContext:
     av_speakers: Path | None = None     # a data folder with av-speakers/ and grid-s1/: real voices and faces
     dalle: tuple | None = None          # (Drawer, eval report or None): DALL-E on the shapes world
     prompts: tuple = ()                 # prompts for the DALL-E section (default: its own)
+    separation: tuple | None = None     # (Separator, audio-only Separator or None, eval report or None): Looking to Listen
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:
