@@ -116,6 +116,26 @@ def test_loss_goes_down_and_evaluate_reports_both_kinds():
     assert {"si_sdri_different", "si_sdri_same", "score", "loss"} <= set(metrics)
 
 
+def test_auxiliary_head_predicts_band_energies_and_a_plain_model_initialises_it():
+    config = AVSeparationConfig(**{**TINY.__dict__, "visual_aux": 1.0})
+    model = AVSeparation(config)
+    batch = _batch()
+    loss, metrics = model.loss(batch)
+    assert "aux" in metrics and float(loss) > metrics["loss"]          # the auxiliary term is added
+    clean = compress(model.stft(batch["target"]), TINY.compress)
+    energies = model.band_energies(clean, 10)
+    assert energies.shape == (3, 10, config.aux_bands)
+    # video frame 2, band 0 = the mean compressed magnitude of STFT frames 8..11 over the first bins
+    first = -(-TINY.bins // config.aux_bands)                            # adaptive pooling: ceil(F / bands) bins
+    expected = clean.abs()[0, 8:12, :first].mean()
+    assert float(energies[0, 2, 0]) == pytest.approx(float(expected), rel=1e-5)
+    before = model.aux.weight.clone()
+    model.init_from_state(AVSeparation(TINY).state_dict())             # no aux head in the file: it keeps its init
+    assert torch.equal(model.aux.weight, before)
+    with pytest.raises(ParameterError, match="do not fit"):
+        model.init_from_state({k: v for k, v in AVSeparation(TINY).state_dict().items() if not k.startswith("lstm")})
+
+
 @pytest.mark.slow
 def test_tiny_preset_learns_to_pick_the_voice_the_face_shows(tmp_path):
     """Two tone voices from one distribution: only the synthetic mouth says which is wanted. After training,

@@ -20,6 +20,9 @@ so it is trained with a permutation-invariant loss (Yu et al. 2017) over its two
   the compression and the STFT; loss: the squared error between compressed clean and compressed estimated
   spectrograms, summed over real and imaginary parts (Sec. 4, "the loss ... between the power-law compressed
   clean spectrogram and the enhanced one").
+* optionally (``visual_aux`` > 0; not in the paper, which starts from pretrained face embeddings): an auxiliary
+  head reads the target's band energies per video frame from the visual features alone (squared error), a
+  direct training signal for the visual stream that here learns from raw mouth crops.
 
 Axis legend: B batch, S samples, T STFT frames, F frequency bins, V video frames, K outputs, C channels.
 """
@@ -198,6 +201,18 @@ class AVSeparation(nn.Module):
             c = config.fc_hidden
         self.fc = nn.Sequential(*layers)
         self.mask = nn.Linear(c, config.outputs * 2 * config.bins)
+
+    def init_from_state(self, state: dict[str, torch.Tensor], where: str = "the pretrained weights") -> None:
+        """Start from another separation model's weights (``train.init_from``): every tensor must fit, except
+        that the auxiliary head may be new (it then keeps its initialisation)."""
+        own = self.state_dict()
+        missing = sorted(k for k in set(own) - set(state) if not k.startswith("aux."))
+        unused = sorted(set(state) - set(own))
+        wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+        if missing or unused or wrong:
+            raise ParameterError(f"{where}: the weights do not fit this model (missing: {', '.join(missing[:3]) or 'none'};"
+                                 f" unused: {', '.join(unused[:3]) or 'none'}; other shape: {', '.join(wrong[:3]) or 'none'})")
+        self.load_state_dict(state, strict=False)
 
     # -- analysis and synthesis ----------------------------------------------------------------------------
     def stft(self, y: torch.Tensor) -> torch.Tensor:
