@@ -384,6 +384,7 @@ def write_synthetic(root: str | Path, n_clips: int = 6, seconds: float = 2.0) ->
     import cv2
 
     from sightsound.data import speaker_world as world
+    from sightsound.data.grid import GRID_GRAMMAR
 
     root = Path(root)
     folder = root / "grid-s1"
@@ -396,7 +397,11 @@ def write_synthetic(root: str | Path, n_clips: int = 6, seconds: float = 2.0) ->
         wave, envelope = tone_voice(n, sr, fps, gen)
         name = f"s{i:03d}v"
         audio_io.save(folder / "audio" / f"{name}.flac", wave, sr, overwrite=True)
-        (folder / "align" / f"{name}.align").write_text(f"0 {int(seconds * 25000)} sil\n", encoding="utf-8")
+        words = [slot[_randint(len(slot), gen)] for slot in GRID_GRAMMAR]   # a grammar sentence, evenly timed
+        edges = np.linspace(0.1, seconds - 0.1, len(words) + 1) * 25000
+        lines = [f"0 {int(edges[0])} sil"] + [f"{int(a)} {int(b)} {w}" for a, b, w in zip(edges, edges[1:], words)]
+        lines.append(f"{int(edges[-1])} {int(seconds * 25000)} sil")
+        (folder / "align" / f"{name}.align").write_text("\n".join(lines) + "\n", encoding="utf-8")
         writer = cv2.VideoWriter(str(folder / "video" / f"{name}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                  (360, 288), False)
         for e in envelope.tolist():
