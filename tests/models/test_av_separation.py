@@ -109,7 +109,7 @@ def test_loss_goes_down_and_evaluate_reports_both_kinds():
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        first = first if first is not None else float(loss)
+        first = first if first is not None else float(loss.detach())
     assert float(loss) < 0.8 * first
     model.eval()
     metrics = model.evaluate([batch])
