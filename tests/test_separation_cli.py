@@ -101,6 +101,10 @@ def test_separate_bad_input_is_one_line(world, tmp_path):
     assert_clean_failure(run("separate", str(silent), "--face", str(video), "-o", str(tmp_path / "a.wav"), *model),
                          "silent")
     assert_clean_failure(run("separate", str(world / "mix.wav"), "-o", str(tmp_path / "a.wav"), *model), "--face")
+    huge = tmp_path / "huge.wav"
+    audio_io.save(huge, 0.01 * torch.randn(301 * 8000), 8000)
+    assert_clean_failure(run("separate", str(huge), "--face", str(video), "-o", str(tmp_path / "a.wav"), *model),
+                         "pieces")
     assert_clean_failure(run("separate", str(world / "mix.wav"), "--face", str(video), "-o", str(tmp_path / "a.wav"),
                              "--also-rest", str(tmp_path / "a.wav"), *model), "different files")
     assert_clean_failure(run("separate", str(world / "mix.wav"), "--face", str(tmp_path / "none.mp4"), "-o",

@@ -6,7 +6,7 @@ model's rate) and the target speaker's face video (the mouth crops, tracked and 
 ``vision/mouths.py``) -> the target's voice and the rest. The audio-only baseline
 (``audio-only-separation-grid``) takes no video and returns its two outputs in its own order.
 
-Refused with one line: a silent mixture, a mixture shorter than ``MIN_SECONDS``, and a video whose length
+Refused with one line: a silent mixture, a mixture shorter than ``MIN_SECONDS`` or longer than ``MAX_SECONDS``, and a video whose length
 differs from the audio's by more than ``LENGTH_TOLERANCE_S`` (the two would not be in sync).
 """
 
@@ -23,6 +23,7 @@ from sightsound.errors import UserInputError
 from sightsound.models.av_separation import AVSeparation
 
 MIN_SECONDS = 0.4
+MAX_SECONDS = 300.0          # five minutes in one pass (about 1 GB of activations)
 LENGTH_TOLERANCE_S = 0.2
 SILENCE_PEAK = 1e-4          # -80 dBFS
 
@@ -68,6 +69,8 @@ class Separator:
         seconds = wave.shape[-1] / self.sample_rate
         if seconds < MIN_SECONDS:
             raise UserInputError(f"{where}: lasts {seconds:.2f} s; at least {MIN_SECONDS} s is needed")
+        if seconds > MAX_SECONDS:
+            raise UserInputError(f"{where}: lasts {seconds:.0f} s; cut it into pieces of at most {MAX_SECONDS:.0f} s")
         if not torch.isfinite(wave).all():
             raise UserInputError(f"{where}: holds NaN or infinite samples")
         if float(wave.abs().max()) < SILENCE_PEAK:
