@@ -97,6 +97,16 @@ def test_the_visual_stream_is_used_and_the_audio_only_model_has_none():
         AVSeparationConfig(visual=False, outputs=1)
 
 
+def test_presets_build_and_the_paper_preset_has_the_papers_sizes():
+    with torch.device("meta"):
+        paper = AVSeparation(AVSeparationConfig.paper())
+        cpu = AVSeparation(AVSeparationConfig.cpu())
+    convs = [m for m in paper.audio.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 16 and convs[3].out_channels == 96           # 1x7, 7x1, 13 dilated, 1x1 to 8 maps
+    assert paper.lstm.hidden_size == 400 and sum(isinstance(m, torch.nn.Linear) for m in paper.fc) == 3
+    assert sum(p.numel() for p in cpu.parameters()) < sum(p.numel() for p in paper.parameters()) / 4
+
+
 def test_loss_goes_down_and_evaluate_reports_both_kinds():
     torch.manual_seed(0)
     model = AVSeparation(TINY)

@@ -95,7 +95,8 @@ class AVSeparationConfig:
 
     @classmethod
     def paper(cls) -> "AVSeparationConfig":
-        # Table 1: 15 audio layers of 96 channels, dilations up to 32 in time; BiLSTM 400; three FC of 600
+        # Table 1: 15 audio layers of 96 channels, dilations up to 32 (the paper's are 5x5 kernels, 3x3 here); BiLSTM
+        # 400; three FC of 600
         dilations = ((1, 1), (2, 1), (4, 1), (8, 1), (16, 1), (32, 1), (1, 1), (2, 2), (4, 4), (8, 8), (16, 16),
                      (32, 32), (1, 1))
         return cls(audio_channels=96, audio_dilations=dilations, freq_stride=1, fuse_channels=8, audio_proj=0,
