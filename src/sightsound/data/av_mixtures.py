@@ -39,9 +39,6 @@ from sightsound.audio import io as audio_io
 from sightsound.data import Built
 from sightsound.errors import UserInputError
 
-SPLITS = ("train", "select", "test")
-
-
 def NEEDS_DATA(config: "Config") -> bool:  # noqa: N802 (the recipe protocol's name)
     """The tones world is generated in memory; GRID needs the data folder."""
     return config.layout != "tones"
@@ -233,13 +230,11 @@ class TrainingMixtures(Dataset):
     """Random windows of the target clips mixed on the fly (see the module docstring)."""
 
     def __init__(self, clips: list[Clip], pool: dict, config: Config):
-        self.clips, self.pool, self.config = clips, pool, config
         self.frames = int(round(config.seconds * config.fps))
         self.hop = _samples_per_frame(config)
-        if any(len(c.mouths) < self.frames for c in clips):
-            clips[:] = [c for c in clips if len(c.mouths) >= self.frames]
-            if not clips:
-                raise UserInputError(f"every clip is shorter than the {config.seconds} s training window")
+        self.clips, self.pool, self.config = [c for c in clips if len(c.mouths) >= self.frames], pool, config
+        if not self.clips:
+            raise UserInputError(f"every clip is shorter than the {config.seconds} s training window")
 
     def __len__(self) -> int:
         return self.config.epoch_items
