@@ -281,9 +281,12 @@ class AVSeparation(nn.Module):
 
     def loss(self, batch: dict) -> tuple[torch.Tensor, dict]:
         """Squared error of compressed spectrograms (Sec. 4); PIT for the audio-only model."""
+        out = self.forward(batch["mixture"], batch.get("mouths") if self.config.visual else None)
+        return self.loss_of(out, batch)
+
+    def loss_of(self, out: dict, batch: dict) -> tuple[torch.Tensor, dict]:
+        """``loss`` for an output of ``forward`` already computed on ``batch``."""
         p = self.config.compress
-        mixture = batch["mixture"]
-        out = self.forward(mixture, batch.get("mouths") if self.config.visual else None)
         sources = torch.stack([batch["target"], batch["rest"]], dim=1)[:, : self.config.outputs]  # (B, K, S)
         clean = compress(self.stft(sources.flatten(0, 1) / out["scale"].repeat_interleave(sources.shape[1], 0)), p)
         clean = clean.reshape(*sources.shape[:2], *clean.shape[1:])  # (B*K, T, F) -> (B, K, T, F)
@@ -313,9 +316,9 @@ class AVSeparation(nn.Module):
         gains = {0: [], 1: []}
         losses = []
         for batch in batches:
-            loss, _ = self.loss(batch)
-            losses.append(float(loss))
             out = self.forward(batch["mixture"], batch.get("mouths") if self.config.visual else None)
+            loss, _ = self.loss_of(out, batch)
+            losses.append(float(loss))
             target = batch["target"][:, None]                               # (B, 1, S)
             outputs = out["estimates"][:, :1] if self.config.visual else out["estimates"]  # (B, K', S)
             gain = (AF.si_sdr(target, outputs) - AF.si_sdr(target, batch["mixture"][:, None])).amax(dim=1)  # (B,)
