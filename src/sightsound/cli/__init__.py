@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from sightsound import __version__
-from sightsound.cli import caption, draw, gpt, scene, separation, sound, speech2face, tour, train, tts
+from sightsound.cli import caption, draw, gpt, lips, scene, separation, sound, speech2face, tour, train, tts
 from sightsound.cli.common import Parser
 from sightsound.errors import SightsoundError
 
-GROUPS = (tour, sound, train, gpt, tts, caption, scene, speech2face, draw, separation)
+GROUPS = (tour, sound, train, gpt, tts, caption, scene, speech2face, draw, separation, lips)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from sightsound.errors import UserInputError
@@ -75,6 +76,10 @@ def check_output(path: Path, inputs: list[Path], force: bool, suffixes: tuple[st
         raise UserInputError(f"{path}: exists; pass --force to overwrite it")
     if not path.parent.exists():
         raise UserInputError(f"{path.parent}: output folder does not exist")
+    if not path.parent.is_dir():
+        raise UserInputError(f"{path.parent}: is not a folder; cannot write {path.name} there")
+    if not os.access(path.parent, os.W_OK):
+        raise UserInputError(f"{path.parent}: cannot write there (no permission)")
     return path
 
 

@@ -22,7 +22,7 @@ DATASETS = {"fsdd": "sightsound.data.fsdd", "charlm": "sightsound.data.charlm",
             "shapes": "sightsound.data.shape_captions", "esc": "sightsound.data.esc",
             "av_scenes": "sightsound.data.av_scenes", "spoken_captions": "sightsound.data.spoken_captions",
             "speech2face": "sightsound.data.speech2face", "dalle_shapes": "sightsound.data.dalle_shapes",
-            "av_mixtures": "sightsound.data.av_mixtures"}
+            "av_mixtures": "sightsound.data.av_mixtures", "lip_motion": "sightsound.data.lip_motion"}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ MODELS = {
     "dalle": ("sightsound.models.dalle", "DALLEConfig", "DALLE"),
     "shape_judge": ("sightsound.models.shape_judge", "ShapeJudgeConfig", "ShapeJudge"),
     "av_separation": ("sightsound.models.av_separation", "AVSeparationConfig", "AVSeparation"),
+    "lip_motion": ("sightsound.models.lip_motion", "LipMotionConfig", "LipMotion"),
+    "sync_expert": ("sightsound.models.sync_expert", "SyncExpertConfig", "SyncExpert"),
 }
 
 

@@ -29,6 +29,8 @@ REGISTRY: dict[str, Path] = {
     "shape-judge": CHECKPOINTS / "shape-judge",                  # recipes/shape_judge.py --preset cpu
     "looking-to-listen-grid": CHECKPOINTS / "looking-to-listen-grid",          # recipes/av_separation_grid.py --preset cpu
     "audio-only-separation-grid": CHECKPOINTS / "audio-only-separation-grid",  # the same, --set model.visual=False
+    "lip-motion-grid": CHECKPOINTS / "lip-motion-grid",          # recipes/lip_motion_grid.py --preset cpu
+    "sync-expert-grid": CHECKPOINTS / "sync-expert-grid",        # recipes/sync_expert_grid.py --preset cpu
 }
 
 

@@ -1,0 +1,34 @@
+"""Lip motion on GRID: speaker s1's speech -> the 20 mouth landmarks of every video frame.
+
+Command:  sightsound train recipes/lip_motion_grid.py --preset cpu --data ../shared/data --out runs/lips
+Data:     DATA/grid-s1 (audio + 25 fps video). The mouth landmarks come from dlib's 68-point model (the `lips`
+          extra), extracted once and cached: 900 clips in about 4 min on two processes (timed in
+          docs/models/lip-motion-grid.md). Training: random 2 s windows of the 800 training clips; selection:
+          the 50 selection clips whole.
+Time:     about 15 min on the 2-core CPU (3000 steps of 16 x 2 s).
+Metric:   val/score: mean per-clip correlation between the predicted and true mouth opening (selection clips);
+          held-out numbers from `sightsound eval lips --data ../shared/data`.
+GPU:      the paper preset (torchrun --nproc_per_node N -m sightsound train ... --preset paper): 512 channels,
+          8 dilated layers.
+"""
+
+MODEL = "lip_motion"
+DATA = "lip_motion"
+
+PRESETS = {
+    "tiny": {  # the tones world: a synthetic mouth opens with a tone's loudness
+        "data": {"layout": "tones", "tone_clips": 48, "tone_seconds": 1.0},
+        "train": {"max_steps": 60, "batch_size": 8, "lr": 3e-3, "eval_every": 30, "log_every": 5,
+                  "save_every": 30, "early_stop_metric": "val/score", "early_stop_mode": "max"},
+    },
+    "cpu": {
+        "train": {"max_steps": 3000, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
+                  "eval_every": 250, "save_every": 250, "log_every": 50, "grad_clip": 1.0,
+                  "early_stop_metric": "val/score", "early_stop_mode": "max"},
+    },
+    "paper": {
+        "data": {"window_frames": 75},
+        "train": {"max_steps": 50000, "batch_size": 64, "lr": 3e-4, "eval_every": 1000, "save_every": 1000,
+                  "precision": "bf16", "early_stop_metric": "val/score", "early_stop_mode": "max", "num_workers": 4},
+    },
+}
