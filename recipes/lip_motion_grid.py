@@ -5,7 +5,8 @@ Data:     DATA/grid-s1 (audio + 25 fps video). The mouth landmarks come from dli
           extra), extracted once and cached: 900 clips in about 4 min on two processes (timed in
           docs/models/lip-motion-grid.md). Training: random 2 s windows of the 800 training clips; selection:
           the 50 selection clips whole.
-Time:     about 15 min on the 2-core CPU (3000 steps of 16 x 2 s).
+Time:     about 10 min on one thread of the 2-core CPU (5000 steps of 16 x 2 s), the sync expert training on the
+          other core at the same time.
 Metric:   val/score: mean per-clip correlation between the predicted and true mouth opening (selection clips);
           held-out numbers from `sightsound eval lips --data ../shared/data`.
 GPU:      the paper preset (torchrun --nproc_per_node N -m sightsound train ... --preset paper): 512 channels,
@@ -22,7 +23,7 @@ PRESETS = {
                   "save_every": 30, "early_stop_metric": "val/score", "early_stop_mode": "max"},
     },
     "cpu": {
-        "train": {"max_steps": 3000, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
+        "train": {"max_steps": 5000, "batch_size": 16, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
                   "eval_every": 250, "save_every": 250, "log_every": 50, "grad_clip": 1.0,
                   "early_stop_metric": "val/score", "early_stop_mode": "max"},
     },

@@ -4,7 +4,7 @@ Command:  sightsound train recipes/sync_expert_grid.py --preset cpu --data ../sh
 Data:     DATA/grid-s1 (audio + 25 fps video; the 32 x 48 mouth crops are tracked with OpenCV's Haar detector and
           cached, as for Looking to Listen, about 4 min for the 900 clips). Training: random 2 s windows of the
           800 training clips; selection: the 50 selection clips whole.
-Time:     about 20 min on the 2-core CPU (2000 steps of 16 x 2 s).
+Time:     about 25 min on two threads of the 2-core CPU (2000 steps of 16 x 2 s).
 Metric:   val/score: the share of selection clips whose audio-video offset the expert finds within +-1 frame;
           held-out numbers from `sightsound eval lips --data ../shared/data`.
 GPU:      the paper preset (torchrun --nproc_per_node N -m sightsound train ... --preset paper): 64 x 96 crops,

@@ -11,10 +11,25 @@ import torch
 
 from sightsound.data import lip_motion as D
 from sightsound.errors import ParameterError, UserInputError
-from sightsound.models.lip_motion import LipMotion, LipMotionConfig, landmark_distance, pearson
-from sightsound.models.sync_expert import SyncExpert, SyncExpertConfig, best_offset, offset_curve
+from sightsound.models.lip_motion import (
+    LipMotion,
+    LipMotionConfig,
+    landmark_distance,
+    pearson,
+)
+from sightsound.models.sync_expert import (
+    SyncExpert,
+    SyncExpertConfig,
+    best_offset,
+    offset_curve,
+)
 from sightsound.training import recipes
-from sightsound.vision.landmarks import denormalise, face_frame, mouth_opening, normalise
+from sightsound.vision.landmarks import (
+    denormalise,
+    face_frame,
+    mouth_opening,
+    normalise,
+)
 
 
 def _face(angle=0.3, scale=57.0, shift=(180.0, 120.0), seed=0) -> torch.Tensor:

@@ -16,6 +16,7 @@ def cmd_tour(args) -> int:
         shipped_captioners,
         shipped_char_lm,
         shipped_dalle,
+        shipped_lips,
         shipped_scene,
         shipped_separation,
         shipped_speech2face,
@@ -46,7 +47,7 @@ def cmd_tour(args) -> int:
                   synthesizer=synthesizer, tts_eval=tts_eval, captioners=shipped_captioners(), photos=PHOTO_SAMPLES,
                   flickr=flickr, scene=shipped_scene(), esc=esc, speech2face=shipped_speech2face(),
                   av_speakers=Path(data) if data and (Path(data) / "av-speakers").is_dir() else None,
-                  dalle=shipped_dalle(), prompts=tuple(args.prompt), separation=shipped_separation())
+                  dalle=shipped_dalle(), prompts=tuple(args.prompt), separation=shipped_separation(), lips=shipped_lips())
     if args.audio:
         audio = Path(args.audio)
         page = build_tour(out, audio, force=args.force, input_note=f"the file {audio.name}", **models)

@@ -39,6 +39,7 @@ from sightsound.audio import io as audio_io
 from sightsound.data import Built
 from sightsound.errors import UserInputError
 
+
 def NEEDS_DATA(config: "Config") -> bool:  # noqa: N802 (the recipe protocol's name)
     """The tones world is generated in memory; GRID needs the data folder."""
     return config.layout != "tones"
@@ -127,14 +128,9 @@ def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> 
 
     from sightsound.vision.mouths import MouthCache
 
-    folder = Path(root) / config.subdir
+    folder, names = grid_names(root, config.subdir)
     audio, video = folder / "audio", folder / "video"
-    if not audio.is_dir() or not video.is_dir():
-        raise UserInputError(f"{folder}: needs audio/ and video/ folders (GRID layout; pass --data)")
-    names = sorted(p.stem for p in audio.glob("*.flac") if (video / f"{p.stem}.mp4").is_file())
-    if len(names) < 3:
-        raise UserInputError(f"{folder}: fewer than 3 clips with both audio and video")
-    chosen = grid_split(names)[split] if len(names) >= 36 else _small_split(names, split)
+    chosen = split_names(names, split)
     if split == "train" and config.limit is not None:
         chosen = chosen[: config.limit]
     cache = MouthCache(tuple(config.mouth_size), config.cache_dir)
@@ -152,8 +148,23 @@ def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> 
     return clips
 
 
-def _small_split(names: list[str], split: str) -> list[str]:
-    """Tiny folders (the tests): the last clip tests, the one before selects, the rest train."""
+def grid_names(root: Path, subdir: str = "grid-s1") -> tuple[Path, list[str]]:
+    """(the GRID folder, the sorted names of its clips with both audio/NAME.flac and video/NAME.mp4)."""
+    folder = Path(root) / subdir
+    audio, video = folder / "audio", folder / "video"
+    if not audio.is_dir() or not video.is_dir():
+        raise UserInputError(f"{folder}: needs audio/ and video/ folders (GRID layout; pass --data)")
+    names = sorted(p.stem for p in audio.glob("*.flac") if (video / f"{p.stem}.mp4").is_file())
+    if len(names) < 3:
+        raise UserInputError(f"{folder}: fewer than 3 clips with both audio and video")
+    return folder, names
+
+
+def split_names(names: list[str], split: str) -> list[str]:
+    """The clips of one split: ``grid_split`` for the real folder; tiny folders (the tests): the last clip
+    tests, the one before selects, the rest train."""
+    if len(names) >= 36:
+        return grid_split(names)[split]
     return {"train": names[:-2], "select": names[-2:-1], "test": names[-1:]}[split]
 
 

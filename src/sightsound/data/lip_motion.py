@@ -31,7 +31,7 @@ from sightsound.audio import io as audio_io
 from sightsound.audio.features import log_mel
 from sightsound.audio.presets import get_preset
 from sightsound.data import Built
-from sightsound.data.av_mixtures import grid_split, mouth_image, tone_voice
+from sightsound.data.av_mixtures import grid_names, mouth_image, split_names, tone_voice
 from sightsound.errors import UserInputError
 
 
@@ -84,23 +84,6 @@ def clip_mel(wave: torch.Tensor, frames: int, config: Config) -> torch.Tensor:
     return mel
 
 
-def grid_names(root: Path, config: Config) -> tuple[Path, list[str]]:
-    folder = Path(root) / config.subdir
-    audio, video = folder / "audio", folder / "video"
-    if not audio.is_dir() or not video.is_dir():
-        raise UserInputError(f"{folder}: needs audio/ and video/ folders (GRID layout; pass --data)")
-    names = sorted(p.stem for p in audio.glob("*.flac") if (video / f"{p.stem}.mp4").is_file())
-    if len(names) < 3:
-        raise UserInputError(f"{folder}: fewer than 3 clips with both audio and video")
-    return folder, names
-
-
-def split_names(names: list[str], split: str) -> list[str]:
-    if len(names) >= 36:
-        return grid_split(names)[split]
-    return {"train": names[:-2], "select": names[-2:-1], "test": names[-1:]}[split]
-
-
 def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> list[Clip]:
     """The s1 clips of one split: log-mel, normalised mouth landmarks (cached), mouth crops (cached, if asked)."""
     from tqdm import tqdm
@@ -108,7 +91,7 @@ def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> 
     from sightsound.vision.landmarks import MOUTH, LandmarkCache, normalise
     from sightsound.vision.mouths import MouthCache
 
-    folder, names = grid_names(root, config)
+    folder, names = grid_names(root, config.subdir)
     chosen = split_names(names, split)
     if split == "train" and config.limit is not None:
         chosen = chosen[: config.limit]
@@ -270,7 +253,7 @@ def reference_frame(root: Path, config: Config, candidates: int = 40) -> dict:
     from sightsound.vision.landmarks import MOUTH, LandmarkCache, normalise
     from sightsound.vision.video import read_rgb_frames
 
-    folder, names = grid_names(root, config)
+    folder, names = grid_names(root, config.subdir)
     chosen = split_names(names, "train")[:candidates]
     cache = LandmarkCache(config.cache_dir)
     tracks = [torch.from_numpy(cache.get(folder / "video" / f"{n}.mp4")) for n in chosen]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 
-
 SHIFT = 5
 
 
@@ -46,8 +45,10 @@ def evaluate_lips(model: str | os.PathLike = "lip-motion-grid", sync: str | os.P
     animator = LipAnimator.from_pretrained(model)
     expert = load_pretrained(sync, expect=(SyncExpert, "a sync expert")).eval()
     config = D.Config(crops=True, mouth_size=tuple(expert.config.mouth_size))
+    reference = "shipped with the model"
     if animator.reference is None:                 # a run folder: the reference face comes from the data
         ref = D.reference_frame(root, config)
+        reference = f"grid-s1 clip {ref['name']}, frame {ref['frame']}"
         animator.reference, animator.landmarks = ref["image"], ref["landmarks"]
     renderer = animator.renderer()
     clips = D.load_grid(root, config, split, progress)
@@ -82,8 +83,8 @@ def evaluate_lips(model: str | os.PathLike = "lip-motion-grid", sync: str | os.P
         if i < keep_examples:
             examples.append({"name": clip.name, "frames": frames, "predicted": predicted, "true": true,
                              "nearest": nearest})
-    report = {"split": split, "clips": len(rows), "model": str(model), "sync": str(sync),
-              "reference": "shipped" if animator.reference is not None else "data",
+    report = {"split": split, "clips": len(rows), "model": str(model), "sync_model": str(sync),
+              "reference": reference,
               "landmark_distance": {k: _mean([r[f"{k}_distance"] for r in rows]) for k in ("model", "nearest", "mean")},
               "opening_corr": {"model": _mean([r["model_opening_corr"] for r in rows]),
                                "nearest": _mean([r["nearest_opening_corr"] for r in rows]), "mean": 0.0},

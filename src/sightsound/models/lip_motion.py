@@ -9,8 +9,10 @@ features -> mouth shape per frame, then a renderer), with a convolutional networ
 * a 5-wide convolution at the mel rate, then a convolution of kernel and stride 4 down to the video rate (mel
   frames 4k..4k+3 -> video frame k, the frame's own audio);
 * residual dilated 1-D convolutions at the video rate (kernel 3, dilations ``dilations``): each output frame
-  sees about +-0.25 s of audio (the receptive field, ``context_frames``). These layers are the temporal smoothing,
-  learned rather than a fixed filter;
+  sees ``context_frames`` video frames of audio on either side (the cpu preset: +-23.5 frames, +-0.94 s; the
+  first layers alone span +-0.1 s, and a +-0.46 s variant did a little worse on the selection clips:
+  docs/experiments/2026-12-07-lip-motion.md). These layers are the temporal smoothing, learned rather than a
+  fixed filter;
 * a 1x1 convolution to 40 numbers per frame: the displacement of the 20 mouth points (x, y) from the rest mouth
   (the training mean, ``rest_mouth``), in the face frame of ``vision/landmarks.py`` (unit: inter-ocular distance).
 
@@ -41,7 +43,7 @@ class LipMotionConfig:
     mel_per_frame: int = 4          # mel frames per video frame (16 kHz, 10 ms hop, 25 fps)
     fps: float = 25.0
     channels: int = 192
-    dilations: tuple = (1, 2, 4, 1, 2)
+    dilations: tuple = (1, 2, 4, 8, 1, 2, 4)
     dropout: float = 0.1
     velocity: float = 1.0           # weight of the velocity term of the loss
     rest_mouth: tuple = ()          # the mean training mouth, 40 floats (x0, y0, x1, y1, ...); set by the data

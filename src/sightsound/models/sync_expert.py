@@ -134,10 +134,13 @@ class SyncExpert(nn.Module):
 
     @torch.no_grad()
     def evaluate(self, batches) -> dict[str, float]:
-        """The share of selection clips whose offset is found within +-1 frame of 0 (``score``)."""
+        """``found``: the share of selection clips whose offset is found within +-1 frame of 0; ``confidence``: the
+        mean peak-over-median of their offset curves; ``score`` = found + confidence / 100 (ties in ``found``,
+        common once it reaches 1, go to the more confident expert)."""
         found, confidences = [], []
         for batch in batches:
             for offset, confidence in self.offsets(batch["mel"], batch["crops"]):
                 found.append(abs(offset) <= 1)
                 confidences.append(confidence)
-        return {"score": sum(found) / len(found), "confidence": sum(confidences) / len(confidences)}
+        share, confidence = sum(found) / len(found), sum(confidences) / len(confidences)
+        return {"found": share, "confidence": confidence, "score": share + confidence / 100}

@@ -170,3 +170,14 @@ def shipped_separation():
     return (Separator.from_pretrained("looking-to-listen-grid"),
             Separator.from_pretrained("audio-only-separation-grid") if (baseline / "model.safetensors").is_file()
             else None, json.loads(report.read_text()) if report.is_file() else None)
+
+
+def shipped_lips():
+    """(LipAnimator, measured eval report or None) of the shipped lip-motion model, or None when it is missing."""
+    folder = REGISTRY["lip-motion-grid"]
+    if not (folder / "model.safetensors").is_file():
+        return None
+    from sightsound.pretrained.lips import LipAnimator
+
+    report = folder / "eval.json"
+    return LipAnimator.from_pretrained("lip-motion-grid"), json.loads(report.read_text()) if report.is_file() else None

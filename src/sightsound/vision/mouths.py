@@ -34,26 +34,9 @@ MAX_FRAMES = 25 * 60 * 10            # ten minutes of video
 
 def read_grey_frames(path: str | Path, fps: float = FPS) -> np.ndarray:
     """Every frame of a video as grey uint8 (V, H, W), resampled in time to ``fps`` (nearest frame)."""
-    cv2 = _cv2()
-    path = Path(path)
-    if not path.is_file():
-        raise UserInputError(f"{path}: no such video file")
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    try:
-        if not capture.isOpened():
-            raise UserInputError(f"{path}: cannot read it as a video")
-        rate = capture.get(cv2.CAP_PROP_FPS) or fps
-        while len(frames) < MAX_FRAMES:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-    finally:
-        capture.release()
-    if not frames:
-        raise UserInputError(f"{path}: no video frames could be decoded")
-    video = np.stack(frames)  # (V0, H, W)
+    from sightsound.vision.video import read_frames
+
+    video, rate = read_frames(path, colour=False, limit=MAX_FRAMES)  # (V0, H, W)
     if abs(rate - fps) > 0.01:
         n = max(1, int(round(len(video) * fps / rate)))
         video = video[np.minimum((np.arange(n) * rate / fps).round().astype(int), len(video) - 1)]

@@ -13,14 +13,16 @@ from sightsound.vision.faces import _cv2
 MAX_FRAMES = 25 * 60 * 10
 
 
-def read_rgb_frames(path: str | Path, limit: int = MAX_FRAMES) -> tuple[np.ndarray, float]:
-    """(frames (V, H, W, 3) uint8 RGB, frames per second) of a video, at most ``limit`` frames."""
+def read_frames(path: str | Path, colour: bool = True, limit: int = MAX_FRAMES) -> tuple[np.ndarray, float]:
+    """(frames, frames per second) of a video: (V, H, W, 3) uint8 RGB, or (V, H, W) grey with ``colour=False``;
+    at most ``limit`` frames."""
     cv2 = _cv2()
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"{path}: no such video file")
     capture = cv2.VideoCapture(str(path))
     frames = []
+    code = cv2.COLOR_BGR2RGB if colour else cv2.COLOR_BGR2GRAY
     try:
         if not capture.isOpened():
             raise UserInputError(f"{path}: cannot read it as a video")
@@ -29,12 +31,17 @@ def read_rgb_frames(path: str | Path, limit: int = MAX_FRAMES) -> tuple[np.ndarr
             ok, frame = capture.read()
             if not ok:
                 break
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            frames.append(cv2.cvtColor(frame, code))
     finally:
         capture.release()
     if not frames:
         raise UserInputError(f"{path}: no video frames could be decoded")
     return np.stack(frames), float(rate)
+
+
+def read_rgb_frames(path: str | Path, limit: int = MAX_FRAMES) -> tuple[np.ndarray, float]:
+    """(frames (V, H, W, 3) uint8 RGB, frames per second) of a video, at most ``limit`` frames."""
+    return read_frames(path, True, limit)
 
 
 def even_size(frames: np.ndarray) -> np.ndarray:

@@ -19,14 +19,24 @@ from tqdm.auto import tqdm
 
 from sightsound.errors import UserInputError
 from sightsound.fileio import atomic_path
-from sightsound.viz.tour import attention, dalle, scene, separation, sound, speech, speech2face, vision
+from sightsound.viz.tour import (
+    attention,
+    dalle,
+    lips,
+    scene,
+    separation,
+    sound,
+    speech,
+    speech2face,
+    vision,
+)
 from sightsound.viz.tour.page import Section, TourContext
 
 MARKER = ".sightsound-tour"
 
 SECTIONS: list[Callable[[TourContext], Section]] = [*sound.SECTIONS, *attention.SECTIONS, *speech.SECTIONS,
                                                     *vision.SECTIONS, *scene.SECTIONS,
-            *speech2face.SECTIONS, *dalle.SECTIONS, *separation.SECTIONS]
+            *speech2face.SECTIONS, *dalle.SECTIONS, *separation.SECTIONS, *lips.SECTIONS]
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }
@@ -34,7 +44,7 @@ h1 { margin-bottom: 0.2em; } nav a { margin-right: 1em; } img { max-width: 100%;
 section { border-top: 1px solid #ddd; padding-top: 1em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.6em 0; } td, th { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }
 code { background: #f3f3f3; padding: 0 0.2em; } pre { white-space: pre-wrap; } .sound { margin: 0.5em 0; }
-.meta { color: #666; font-size: 0.9em; }
+.meta { color: #666; font-size: 0.9em; } .row { display: flex; gap: 1em; flex-wrap: wrap; } figure { margin: 0.5em 0; }
 """
 
 
@@ -56,7 +66,7 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
                flickr: str | os.PathLike | None = None, scene: tuple | None = None,
                esc: str | os.PathLike | None = None, speech2face: tuple | None = None,
                av_speakers: str | os.PathLike | None = None, dalle: tuple | None = None,
-               prompts: tuple = (), separation: tuple | None = None) -> Path:
+               prompts: tuple = (), separation: tuple | None = None, lips: tuple | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/assets/``) for the sound in ``audio_path``. Returns the page.
 
     ``input_note`` says in words what the input is; ``char_lm`` = (GPT, CharVocab) feeds the attention sections;
@@ -68,7 +78,8 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
     ``speech2face`` ((FaceFromVoice, report)) the Speech2Face section, which shows real people of ``av_speakers``
     (a data folder with av-speakers/ and grid-s1/) when given; ``dalle`` ((Drawer, report)) the DALL-E section,
     which draws ``prompts`` (default: its own three); ``separation`` ((Separator, audio-only Separator, report))
-    the Looking-to-Listen section, which separates held-out GRID mixtures of ``av_speakers`` when given."""
+    the Looking-to-Listen section, which separates held-out GRID mixtures of ``av_speakers`` when given; ``lips``
+    ((LipAnimator, report)) the lip-motion section, which animates a held-out GRID sentence of ``av_speakers``."""
     out = Path(out)
     audio_path = Path(audio_path)
     _prepare_out(out, force)
@@ -77,7 +88,7 @@ def build_tour(out: str | os.PathLike, audio_path: str | os.PathLike, *, force: 
                       tts_eval=tts_eval, captioners=captioners, photos=tuple(photos),
                       flickr=Path(flickr) if flickr else None, scene=scene, esc=Path(esc) if esc else None,
                       speech2face=speech2face, av_speakers=Path(av_speakers) if av_speakers else None,
-                      dalle=dalle, prompts=tuple(prompts), separation=separation)
+                      dalle=dalle, prompts=tuple(prompts), separation=separation, lips=lips)
     ctx.waveform  # load and check the input before any work
     sections = []
     started = time.perf_counter()

@@ -38,6 +38,7 @@ class TourContext:
     dalle: tuple | None = None          # (Drawer, eval report or None): DALL-E on the shapes world
     prompts: tuple = ()                 # prompts for the DALL-E section (default: its own)
     separation: tuple | None = None     # (Separator, audio-only Separator or None, eval report or None): Looking to Listen
+    lips: tuple | None = None           # (LipAnimator, eval report or None): lip motion
     cache: dict = field(default_factory=dict)
 
     def asset(self, name: str) -> Path:

@@ -10,7 +10,14 @@ import torch
 
 from sightsound.audio import io as audio_io
 from sightsound.viz import plots
-from sightsound.viz.tour.page import Section, TourContext, missing_model, number, paragraphs, plural
+from sightsound.viz.tour.page import (
+    Section,
+    TourContext,
+    missing_model,
+    number,
+    paragraphs,
+    plural,
+)
 
 
 def section_vocoder(ctx: TourContext) -> Section:
