@@ -19,7 +19,7 @@ from _report import emit, median_seconds  # benchmarks/_report.py (on sys.path)
 from threadpoolctl import threadpool_limits
 
 from sightsound.pretrained import load_pretrained
-from sightsound.pretrained.lips import LipAnimator, write_animation
+from sightsound.pretrained.lips import LipAnimator
 
 SECONDS = 3.0
 
@@ -49,8 +49,8 @@ def main() -> int:
             rows[f"{threads} thread{'s' if threads > 1 else ''}"] = {
                 "mouth_shapes_s": median_seconds(lambda: animator.mouths(speech), args.repeats),
                 "render_s": median_seconds(lambda: renderer.render(mouths), args.repeats),
-                "encode_mp4_s": median_seconds(lambda: write_animation(out, animation, overwrite=True), args.repeats),
-                "total_s": median_seconds(lambda: write_animation(out, animator.animate(speech), overwrite=True),
+                "encode_mp4_s": median_seconds(lambda: animation.save(out, overwrite=True), args.repeats),
+                "total_s": median_seconds(lambda: animator.animate(speech).save(out, overwrite=True),
                                           args.repeats),
                 "frames": int(len(frames))}
     report = {"benchmark": "lips_speed", "command": ".venv/bin/python benchmarks/lips_speed.py --video "

@@ -111,10 +111,34 @@ def test_eval_lips_on_real_clips():
     if data is None or not (data / "grid-s1" / "video").is_dir():
         pytest.skip("needs the GRID data folder")
     pytest.importorskip("dlib")
-    result = run("eval", "lips", "--data", str(data), "--limit", "2", "--json", "--rows")
+    result = run("eval", "lips", "--data", str(data), "--limit", "2", "--train-clips", "10", "--json", "--rows")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["split"] == "test" and report["clips"] == 2 and len(report["rows"]) == 2
+    assert report["train_clips"] == 10
     assert set(report["targets"]) == {"distance_at_most_0.7x_nearest_clip", "opening_corr_at_least_0.8",
                                       "sync_real_found_at_least_0.9", "sync_generated_found_at_least_0.8"}
     assert 0 < report["landmark_distance"]["model"] < report["landmark_distance"]["mean"]
+
+
+def test_tour_section_shows_generated_and_real_video(tmp_path):
+    from sightsound.pretrained import shipped_lips
+    from sightsound.viz.tour.lips import section_lips
+    from sightsound.viz.tour.page import TourContext
+
+    data = shared_data()
+    animator, report = shipped_lips()
+    (tmp_path / "tour" / "assets").mkdir(parents=True)
+    real = data is not None and (data / "grid-s1" / "video").is_dir()
+    if real:
+        pytest.importorskip("dlib")
+    ctx = TourContext(out=tmp_path / "tour", audio_path=SPEECH_FILE, av_speakers=data if real else None,
+                      lips=(animator, report))
+    section = section_lips(ctx)
+    names = ["lips_input.mp4", "lips_offsets.png"]
+    if real:
+        names += ["lips_generated.mp4", "lips_real.mp4", "lips_opening.png", "lips_frames.jpg"]
+    for name in names:
+        assert (tmp_path / "tour" / "assets" / name).stat().st_size > 1000, name
+        assert name in section.body
+    assert "<video" in section.body and "nearest training clip" in section.body

@@ -23,13 +23,11 @@ def _face_input(face: str | None) -> Path | None:
 
 
 def _write(animator, wave, args, inputs: list[Path], label: str) -> dict:
-    from sightsound.pretrained.lips import write_animation
-
     out = check_output(Path(args.out), inputs, args.force, VIDEO_OUT)
     overlay = check_output(Path(args.overlay), inputs + [out], args.force, VIDEO_OUT) if args.overlay else None
     face = _face_input(args.face)
     animation = animator.animate(wave, face, progress=not args.json)
-    write_animation(out, animation, overwrite=args.force)
+    animation.save(out, overwrite=args.force)
     if overlay is not None:
         from dataclasses import replace
 
@@ -37,7 +35,7 @@ def _write(animator, wave, args, inputs: list[Path], label: str) -> dict:
 
         renderer = animator.renderer(face)
         drawn = np.stack([renderer.overlay(f, m) for f, m in zip(animation.frames, animation.mouths)])
-        write_animation(overlay, replace(animation, frames=drawn), overwrite=args.force)
+        replace(animation, frames=drawn).save(overlay, overwrite=args.force)
     seconds = len(animation.frames) / animation.fps
     return {"input": label, "video": str(out), "overlay": str(overlay) if overlay else None,
             "face": str(face) if face else "the model's reference (GRID s1)", "frames": len(animation.frames),
@@ -98,7 +96,7 @@ def cmd_eval_lips(args) -> int:
     from sightsound.evaluation.lips import evaluate_lips, summary_lines, targets
 
     report = evaluate_lips(args.model, args.sync, args.data, split=args.split, limit=args.limit,
-                           progress=not args.json)
+                           train_limit=args.train_clips, progress=not args.json)
     report.pop("examples", None)
     rows = report.pop("rows")
     report["targets"] = targets(report)
@@ -141,6 +139,8 @@ def register(sub, eval_sub) -> None:
     q.add_argument("--split", choices=["test", "select"], default="test",
                    help="the held-out test clips (default) or the selection ones")
     q.add_argument("--limit", type=bounded_int(1, 10_000, "a number of clips"), help="only the first N clips")
+    q.add_argument("--train-clips", type=bounded_int(1, 10_000, "a number of clips"),
+                   help="the nearest-clip baseline searches only the first N training clips (quick checks)")
     q.add_argument("--rows", action="store_true", help="include every clip's numbers in the JSON")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_eval_lips)

@@ -84,8 +84,9 @@ def clip_mel(wave: torch.Tensor, frames: int, config: Config) -> torch.Tensor:
     return mel
 
 
-def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> list[Clip]:
-    """The s1 clips of one split: log-mel, normalised mouth landmarks (cached), mouth crops (cached, if asked)."""
+def load_grid(root: Path, config: Config, split: str, progress: bool = True, first: int | None = None) -> list[Clip]:
+    """The s1 clips of one split (only its ``first`` ones if given): log-mel, normalised mouth landmarks (cached),
+    mouth crops (cached, if asked)."""
     from tqdm import tqdm
 
     from sightsound.vision.landmarks import MOUTH, LandmarkCache, normalise
@@ -95,6 +96,8 @@ def load_grid(root: Path, config: Config, split: str, progress: bool = True) -> 
     chosen = split_names(names, split)
     if split == "train" and config.limit is not None:
         chosen = chosen[: config.limit]
+    if first is not None:
+        chosen = chosen[:first]
     landmarks = LandmarkCache(config.cache_dir)
     mouths = MouthCache(tuple(config.mouth_size), config.cache_dir) if config.crops else None
     preset = get_preset(config.preset)
@@ -238,11 +241,6 @@ def model_values(config: Config, rest: list[float]) -> dict:
     if config.crops:
         return {**values, "mouth_size": tuple(config.mouth_size)}
     return {**values, "fps": config.fps, "rest_mouth": tuple(rest)}
-
-
-def whole_clips(root: Path, config: Config, split: str, progress: bool = True) -> list[Clip]:
-    """Every clip of a split, whole (the evaluation)."""
-    return load_grid(root, config, split, progress)
 
 
 def reference_frame(root: Path, config: Config, candidates: int = 40) -> dict:

@@ -7,7 +7,7 @@ Per clip:
   inter-ocular distance) and the correlation of the mouth opening over time;
 * the mean-mouth baseline (the training mean in every frame; its opening correlation is undefined: reported as 0)
   and the nearest-clip baseline (the training clip nearest by DTW over log-mel, its real mouth track warped onto
-  the test audio: ``metrics/lips.nearest_clip_track``);
+  the test audio: ``metrics/lips.nearest_clip_track``; all 800 training clips unless ``train_limit``);
 * the sync expert's offset (frames) on the real video (true offset 0), on the real video with the audio advanced
   by ``SHIFT`` frames (true offset -SHIFT: a check that the expert follows a real shift), and on the generated
   video (the model's track rendered on the reference face, its mouth crops tracked as for real video).
@@ -28,7 +28,7 @@ def _mean(values: list[float]) -> float:
 
 def evaluate_lips(model: str | os.PathLike = "lip-motion-grid", sync: str | os.PathLike = "sync-expert-grid",
                   data: str | os.PathLike | None = None, *, split: str = "test", limit: int | None = None,
-                  keep_examples: int = 0, progress: bool = True) -> dict:
+                  train_limit: int | None = None, keep_examples: int = 0, progress: bool = True) -> dict:
     import numpy as np
     import torch
     from tqdm import tqdm
@@ -51,10 +51,8 @@ def evaluate_lips(model: str | os.PathLike = "lip-motion-grid", sync: str | os.P
         reference = f"grid-s1 clip {ref['name']}, frame {ref['frame']}"
         animator.reference, animator.landmarks = ref["image"], ref["landmarks"]
     renderer = animator.renderer()
-    clips = D.load_grid(root, config, split, progress)
-    if limit is not None:
-        clips = clips[:limit]
-    train = D.load_grid(root, D.Config(), "train", progress)
+    clips = D.load_grid(root, config, split, progress, first=limit)
+    train = D.load_grid(root, D.Config(limit=train_limit), "train", progress)   # the nearest-clip baseline's pool
     per = D.mel_per_frame(config)
     rows, examples = [], []
     for i, clip in enumerate(tqdm(clips, desc=f"lips ({split})", unit="clip", disable=not progress, leave=False)):
@@ -83,7 +81,8 @@ def evaluate_lips(model: str | os.PathLike = "lip-motion-grid", sync: str | os.P
         if i < keep_examples:
             examples.append({"name": clip.name, "frames": frames, "predicted": predicted, "true": true,
                              "nearest": nearest})
-    report = {"split": split, "clips": len(rows), "model": str(model), "sync_model": str(sync),
+    report = {"split": split, "clips": len(rows), "train_clips": len(train), "model": str(model),
+              "sync_model": str(sync),
               "reference": reference,
               "landmark_distance": {k: _mean([r[f"{k}_distance"] for r in rows]) for k in ("model", "nearest", "mean")},
               "opening_corr": {"model": _mean([r["model_opening_corr"] for r in rows]),

@@ -42,6 +42,13 @@ class Animation:
     fps: float
     sample_rate: int = SAMPLE_RATE
 
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """An MP4 (H.264 + AAC) of the frames and the speech (scaled to peak at most 0.99)."""
+        from sightsound.vision.video import write_video
+
+        speech = self.speech / max(1.0, float(self.speech.abs().max()) / 0.99)
+        return write_video(path, self.frames, self.fps, speech.numpy(), self.sample_rate, overwrite=overwrite)
+
 
 def face_from_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(RGB uint8 (H, W, 3), 68 landmarks (68, 2) pixels) of a photo, or of a video's first frame with a face."""
@@ -143,12 +150,3 @@ class LipAnimator:
         mouths = self.mouths(wave)
         return Animation(renderer.render(mouths, progress=progress), mouths,
                          wave[: len(mouths) * self.samples_per_frame], self.fps)
-
-
-def write_animation(path: str | Path, animation: Animation, overwrite: bool = False) -> Path:
-    """The animation as an MP4 (H.264 + AAC), the speech scaled to peak at most 0.99."""
-    from sightsound.vision.video import write_video
-
-    speech = animation.speech / max(1.0, float(animation.speech.abs().max()) / 0.99)
-    return write_video(path, animation.frames, animation.fps, speech.numpy(), animation.sample_rate,
-                       overwrite=overwrite)

@@ -13,7 +13,8 @@ The warp (Sec. 4 of "Synthesizing Obama" warps a mouth texture similarly; here a
   parted (a closed reference mouth would give degenerate inner triangles), used for every frame;
 * for each output pixel inside the ring: the affine map of its target triangle back to the source triangle,
   sampled bilinearly from the reference (inverse mapping: no holes);
-* then the cavity: the target inner-lip polygon (points 60-67) filled with the darkened lip colour, and the
+* then the cavity: the target inner-lip polygon (points 60-67), closed in by ``CLOSED_GAP`` (dlib leaves a small
+  gap between the inner lips of a closed mouth), filled with the darkened lip colour, and the
   upper teeth (GRID's speaker shows them whenever the mouth opens): a band below the upper inner lip, an off-white
   darkened with the lips' brightness; both anti-aliased.
 """
@@ -35,6 +36,8 @@ TEETH_COLOUR = (232, 214, 186) # upper teeth (RGB), darkened for a face darker t
 TEETH_LIGHT = 110.0
 TEETH_DEPTH = 0.3              # the teeth band: this share of the inner-lip gap below the upper inner lip ...
 TEETH_MAX = 0.06               # ... at most this many inter-ocular distances
+CLOSED_GAP = 0.05              # dlib's inner-lip gap of a closed mouth (GRID s1 at rest: 0.02-0.05); the cavity is
+                               # the inner lip closed in by this much, so a resting mouth shows none
 
 
 def ring_points(mouth: torch.Tensor) -> torch.Tensor:
@@ -131,16 +134,23 @@ class MouthRenderer:
         map_y = chosen[..., 1, 0] * xs + chosen[..., 1, 1] * ys + chosen[..., 1, 2]
         warped = cv2.remap(self.reference, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
+        cavity = target[12:20].copy()                                        # 60-67, corner, upper, corner, lower
+        upper, lower = [13, 14, 15], [19, 18, 17]                            # 61-67, 62-66, 63-65: facing pairs
+        span = cavity[[i - 12 for i in lower]] - cavity[[i - 12 for i in upper]]   # (3, 2) upper -> lower
+        length = np.linalg.norm(span, axis=1, keepdims=True)
+        close = np.minimum(CLOSED_GAP * self.scale / 2, length / 2) * span / np.maximum(length, 1e-9)
+        cavity[[i - 12 for i in upper]] += close
+        cavity[[i - 12 for i in lower]] -= close
+        cavity -= offset
         inner = np.zeros((box_h, box_w), dtype=np.uint8)
-        cv2.fillPoly(inner, [np.round((target[12:20] - offset) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA,
-                     shift=2)
+        cv2.fillPoly(inner, [np.round(cavity * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
         alpha = (inner.astype(np.float32) / 255.0)[..., None] * (labels > 0)[..., None]
         box = warped.astype(np.float32) * (1 - alpha) + self.cavity * alpha
-        upper = target[[12, 13, 14, 15, 16]] - offset                       # 60, 61, 62, 63, 64: corner to corner
-        gap = float(np.linalg.norm(target[[13, 14, 15]] - target[[19, 18, 17]], axis=1).mean())
+        top = cavity[[0, 1, 2, 3, 4]]                                        # 60, 61, 62, 63, 64: corner to corner
+        gap = float(np.linalg.norm(cavity[[1, 2, 3]] - cavity[[7, 6, 5]], axis=1).mean())
         depth = min(TEETH_DEPTH * gap, TEETH_MAX * self.scale)
         if depth > 0.5:
-            band = np.concatenate([upper, upper[::-1][1:-1] + [0.0, depth]])
+            band = np.concatenate([top, top[::-1][1:-1] + [0.0, depth]])
             teeth = np.zeros((box_h, box_w), dtype=np.uint8)
             cv2.fillPoly(teeth, [np.round(band * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
             beta = np.minimum(teeth.astype(np.float32) / 255.0, inner.astype(np.float32) / 255.0)[..., None]

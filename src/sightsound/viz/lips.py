@@ -27,7 +27,7 @@ def frames_figure(rows: dict[str, np.ndarray], every: int = 6, crop: tuple | Non
     ``crop`` = (y0, y1, x0, x1) (the mouth region)."""
     labels = list(rows)
     count = min(len(r) for r in rows.values()) // every
-    fig, axes = plt.subplots(len(labels), 1, figsize=(10, 1.4 * len(labels) + 0.3), constrained_layout=True)
+    fig, axes = plt.subplots(len(labels), 1, figsize=(10, 0.9 * len(labels) + 0.3), constrained_layout=True)
     for ax, label in zip(np.atleast_1d(axes), labels):
         picks = rows[label][::every][:count]
         if crop is not None:

@@ -34,11 +34,12 @@ def _table(report: dict) -> str:
 
 
 def _held_out_clip(ctx: TourContext, animator) -> str:
+    from dataclasses import replace
+
     import numpy as np
 
     from sightsound.audio import io as audio_io
     from sightsound.data import lip_motion as D
-    from sightsound.pretrained.lips import Animation, write_animation
     from sightsound.vision.landmarks import (
         MOUTH,
         LandmarkCache,
@@ -52,11 +53,10 @@ def _held_out_clip(ctx: TourContext, animator) -> str:
     name = D.split_names(names, "test")[0]
     wave, _ = audio_io.load(folder / "audio" / f"{name}.flac", sr=16000)
     generated = animator.animate(wave)
-    write_animation(ctx.asset("lips_generated.mp4"), generated, overwrite=True)
+    generated.save(ctx.asset("lips_generated.mp4"), overwrite=True)
     real, _ = read_rgb_frames(folder / "video" / f"{name}.mp4")
     real = real[: len(generated.frames)]
-    write_animation(ctx.asset("lips_real.mp4"), Animation(real, generated.mouths, generated.speech, generated.fps),
-                    overwrite=True)
+    replace(generated, frames=real).save(ctx.asset("lips_real.mp4"), overwrite=True)
     body = paragraphs(f"A held-out sentence (GRID test clip {html.escape(name)}): the model heard only its sound.")
     body += ("<div class='row'>" + _video("lips_generated.mp4", "generated: the reference face, mouth moved by the "
                                           "model") + _video("lips_real.mp4", "real: the recording") + "</div>")
@@ -81,14 +81,13 @@ def _held_out_clip(ctx: TourContext, animator) -> str:
 
 def _input_speech(ctx: TourContext, animator) -> str:
     from sightsound.audio.functional import resample
-    from sightsound.pretrained.lips import write_animation
 
     wave = ctx.waveform
     if ctx.preset.sample_rate != 16000:
         wave = resample(wave, ctx.preset.sample_rate, 16000)
     wave = wave[: 16000 * 20]
     animation = animator.animate(wave)
-    write_animation(ctx.asset("lips_input.mp4"), animation, overwrite=True)
+    animation.save(ctx.asset("lips_input.mp4"), overwrite=True)
     return _video("lips_input.mp4", f"the tour's input ({ctx.input_note}) spoken by the reference face", 360)
 
 
