@@ -1,8 +1,8 @@
 """Lip motion on GRID: speaker s1's speech -> the 20 mouth landmarks of every video frame.
 
-Command:  sightsound train recipes/lip_motion_grid.py --preset cpu --data ../shared/data --out runs/lips
+Command:  sightsound train recipes/lip_motion_grid.py --preset cpu --data ../shared/data --out runs/lips-b
 Data:     DATA/grid-s1 (audio + 25 fps video). The mouth landmarks come from dlib's 68-point model (the `lips`
-          extra), extracted once and cached: 900 clips in about 4 min on two processes (timed in
+          extra), extracted once and cached: 0.18 s per clip, 900 clips in about 3 min (100 s on two processes;
           docs/models/lip-motion-grid.md). Training: random 2 s windows of the 800 training clips; selection:
           the 50 selection clips whole.
 Time:     about 10 min on one thread of the 2-core CPU (5000 steps of 16 x 2 s), the sync expert training on the
