@@ -15,6 +15,7 @@ from sightsound.errors import UserInputError
 from sightsound.pretrained.tts import Synthesizer
 from sightsound.training import recipes
 from tests.conftest import ROOT
+from tests.test_cli import run
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +59,20 @@ def test_ljspeech_and_flickr_adapters(tmp_path):
     lj = tmp_path / "LJSpeech-1.1"
     (lj / "wavs").mkdir(parents=True)
     lines = []
-    for i in range(6):
-        io.save(lj / "wavs" / f"LJ001-{i:04d}.wav", _tone(1.0), 16000)
+    for i in range(6):   # Kathleen's layout: FLAC for some clips, WAV for others
+        io.save(lj / "wavs" / f"LJ001-{i:04d}.{'flac' if i % 2 else 'wav'}", 0.2 * _tone(1.0), 16000)
         lines.append(f"LJ001-{i:04d}|Raw text {i}.|Normalized text number {i}.")
     (lj / "metadata.csv").write_text("\n".join(lines) + "\n")
     train, val = tts.utterance_lists(tmp_path, tts.Config(source="ljspeech", val_every=3))
-    assert [t for _, t, _ in val] == ["Normalized text number 0.", "Normalized text number 3."] and len(train) == 4
-    y = tts.load_utterance(train[0][0], None, tts.Config(source="ljspeech", margin=0.0))
+    assert [t for _, t, _ in val] == ["Normalized text number 0.", "Normalized text number 3."]
+    assert [t for _, t, _ in train] == ["Normalized text number 2.", "Normalized text number 5."]
+    test = tts.ljspeech_split(lj, tts.Config(source="ljspeech", val_every=3))["test"]
+    assert [p.name for p, _, _ in test] == ["LJ001-0001.flac", "LJ001-0004.wav"]   # held out, never trained on
+    y = tts.load_utterance(test[0][0], None, tts.Config(source="ljspeech", margin=0.0))
     assert 0.65 < len(y) / 16000 < 0.72  # the leading 0.3 s of silence is trimmed
+    loud = tts.load_utterance(test[0][0], None, tts.Config(source="ljspeech", margin=0.0, peak_db=-1.0))
+    assert float(loud.abs().max()) == pytest.approx(10 ** (-1 / 20), rel=1e-4)   # quiet corpora: normalised
+    assert torch.allclose(loud / loud.abs().max(), y / y.abs().max(), atol=1e-6)
     _spoken_captions(tmp_path / "flickr8k-1k", "First caption {i} .")
     train, val = tts.utterance_lists(tmp_path, tts.Config(source="flickr", val_every=2))
     assert [t for _, t, _ in val] == ["First caption 0 .", "First caption 2 ."]
@@ -122,6 +129,24 @@ def test_tts_cli(trained, tmp_path, capsys):
     assert set(slots) == {"synthesised", "real_griffinlim", "teacher_forced"} and len(slots["synthesised"]) == 6
     assert 0 <= report["wer_teacher_forced_griffinlim"] <= 1
     assert all(0 <= v <= 1 for v in slots["real_griffinlim"].values())
+    listening = report["listening"]   # STOI / PESQ of what is time-aligned with the recording
+    assert set(listening) == {"real_griffinlim", "teacher_forced_griffinlim"}
+    for entry in listening.values():
+        assert 0 <= entry["stoi"] <= 1 and (entry["pesq_wb"] is None or 1.0 <= entry["pesq_wb"] <= 4.7)
+
+
+def test_eval_tts_on_the_held_out_lines_of_a_flac_ljspeech_folder(trained, tmp_path, capsys):
+    tts.write_synthetic(tmp_path)                  # kathleen/: FLAC, quiet, LJSpeech metadata
+    folder = tmp_path / "kathleen"
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--clips", "test",
+                 "--val-every", "4", "--peak-db", "-1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    lines = (folder / "metadata.csv").read_text().splitlines()
+    assert report["layout"] == "ljspeech" and report["sentences"] == len(lines[2::4])
+    assert "real_griffinlim" in report["listening"]
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(trained[0] / "grid-s1"),
+                 "--clips", "test"]) == 2
+    assert "LJSpeech" in capsys.readouterr().err
 
 
 def test_eval_tts_on_a_flickr_layout_folder(trained, tmp_path, capsys):
@@ -178,3 +203,31 @@ def test_tour_tts_section(trained, tmp_path):
     assert 'id="tts"' in page and "focus rate 0.900" in page
     for name in ("tts_0.png", "tts_0.wav", "tts_1.png", "tts_1.wav"):
         assert (tmp_path / "tour" / "assets" / name).is_file()
+
+
+def test_out_of_vocabulary_words_get_one_warning_line(tmp_path):
+    result = run("tts", "The weather is lovely today.", "-o", str(tmp_path / "a.wav"))
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    for word in ("'the'", "'weather'", "'lovely'", "'today'"):
+        assert word in warnings[0]
+    assert "51 words tacotron2-grid was trained on" in warnings[0]
+    result = run("tts", "bin blue at f two now", "-o", str(tmp_path / "b.wav"))
+    assert result.returncode == 0 and "warning" not in result.stderr
+
+
+def test_vocabulary_is_stored_with_a_run_and_read_back(trained):
+    import json as _json
+
+    _, run_dir = trained
+    vocabulary = _json.loads((run_dir / "vocabulary.json").read_text())
+    assert vocabulary["closed"] is True and "bin" in vocabulary["words"]
+    synth = Synthesizer.from_pretrained(run_dir)
+    words, why = synth.unknown_words("Bin the blue, zebra!")
+    assert words == ["the", "zebra"] and "trained on" in why
+    # an open phoneme voice warns only for words without a pronunciation (spelled letter by letter)
+    synth.vocabulary = {"closed": False, "words": vocabulary["words"]}
+    object.__setattr__(synth.model.config, "phonemes", True)
+    words, why = synth.unknown_words("the zzqxv weather")
+    assert words == ["zzqxv"] and "CMUdict" in why

@@ -101,6 +101,9 @@ def test_eval_vocoder_cli(trained, tmp_path, capsys):
         entry = report["systems"][system]
         assert entry["mcd_db"] > 0 and entry["lsd_db"] > 0 and 0 < entry["spectral_convergence"]
         assert entry["wer"] >= 0 and entry["real_time_factor"] > 0 and len(entry["slot_error_rates"]) == 6
+        assert 0 <= entry["stoi"] <= 1                                   # listening measures against the original
+        assert entry["pesq_wb"] is None or 1.0 <= entry["pesq_wb"] <= 4.7
+    assert "stoi" not in report["systems"]["original"]
     assert len(list(out_dir.glob("*.wav"))) == 6
     assert set(report["systems"]["wavenet"]["mcd_by_level_db"]) <= {"0-10", "10-20", "20-30", "30-40"}
     assert main(["eval", "vocoder", "--model", str(run), "--data", str(tmp_path), "--json"]) == 2

@@ -12,7 +12,19 @@ import argparse
 import sys
 
 from sightsound import __version__
-from sightsound.cli import caption, draw, gpt, lips, scene, separation, sound, speech2face, tour, train, tts
+from sightsound.cli import (
+    caption,
+    draw,
+    gpt,
+    lips,
+    scene,
+    separation,
+    sound,
+    speech2face,
+    tour,
+    train,
+    tts,
+)
 from sightsound.cli.common import Parser
 from sightsound.errors import SightsoundError
 

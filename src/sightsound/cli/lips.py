@@ -65,6 +65,7 @@ def cmd_talk(args) -> int:
     import torch
 
     from sightsound.audio.functional import resample
+    from sightsound.cli.tts import warn_unknown_words
     from sightsound.pretrained.lips import SAMPLE_RATE, LipAnimator
     from sightsound.pretrained.tts import Synthesizer
     from sightsound.text import symbols as S
@@ -76,6 +77,7 @@ def cmd_talk(args) -> int:
     check_output(Path(args.out), inputs, args.force, VIDEO_OUT)
     animator = LipAnimator.from_pretrained(args.model)
     synth = Synthesizer.from_pretrained(args.voice)
+    warn_unknown_words(synth, [args.text])
     result = synth([args.text], seed=args.seed)
     wave = result.waves[0]
     if result.sample_rate != SAMPLE_RATE:

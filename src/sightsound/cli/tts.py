@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sightsound.cli.common import (
     IMAGE_SUFFIXES,
+    bounded_int,
     check_output,
     non_negative_int,
     output_folder,
@@ -15,6 +16,20 @@ from sightsound.cli.common import (
 )
 from sightsound.errors import UserInputError
 from sightsound.fileio import read_text
+
+
+def warn_unknown_words(synth, texts: list[str]) -> None:
+    """One line on stderr naming the words the voice cannot be trusted to say (``Synthesizer.unknown_words``)."""
+    import sys
+
+    unknown, why = [], ""
+    for text in texts:
+        words, why_here = synth.unknown_words(text)
+        unknown += [w for w in words if w not in unknown]
+        why = why or why_here
+    if unknown:
+        shown = ", ".join(repr(w) for w in unknown[:8]) + (f" and {len(unknown) - 8} more" if len(unknown) > 8 else "")
+        print(f"sightsound: warning: {shown} {'is' if len(unknown) == 1 else 'are'} {why}", file=sys.stderr)
 
 
 def cmd_tts(args) -> int:
@@ -48,6 +63,7 @@ def cmd_tts(args) -> int:
     for text in texts:
         S.to_symbols(text)  # every sentence must have something to say, before any work
     synth = Synthesizer.from_pretrained(args.model, vocoder=args.vocoder, vocoder_model=args.vocoder_model)
+    warn_unknown_words(synth, texts)
     result = synth(texts, seed=args.seed, progress=args.vocoder == "wavenet")
     for out, wave, text, stopped in zip(outputs, result.waves, texts, result.hit_limit):
         io.save(out, wave, result.sample_rate, overwrite=args.force)
@@ -70,7 +86,8 @@ def cmd_eval_tts(args) -> int:
     out_dir = output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
                           progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop,
-                          teacher_forced=args.teacher_forced, seeds=args.seeds)
+                          teacher_forced=args.teacher_forced, seeds=args.seeds, val_every=args.val_every,
+                          peak_db=args.peak_db)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0
 
@@ -94,8 +111,12 @@ def register(sub, eval_sub) -> None:
     q.add_argument("--data", required=True,
                    help="folder like grid-s1 (audio/, align/), LJSpeech (metadata.csv, wavs/) or flickr8k-1k "
                         "(captions.txt, spoken/)")
-    q.add_argument("--clips", choices=["all", "val"], default="all",
-                   help="all clips of the folder, or the fixed validation split (every 18th clip)")
+    q.add_argument("--clips", choices=["all", "val", "test"], default="all",
+                   help="all clips of the folder, the fixed selection split (every 18th clip; --val-every N), or "
+                        "an LJSpeech folder's held-out lines (every Nth from the N/2-th)")
+    q.add_argument("--val-every", type=bounded_int(2, 10_000, "a line interval"),
+                   help="the LJSpeech split's interval, as the voice's recipe (Kathleen: 20)")
+    q.add_argument("--peak-db", type=float, help="scale each real recording to this peak (dBFS), as in training")
     q.add_argument("--limit", type=positive_int, help="evaluate at most this many sentences")
     q.add_argument("--seed", type=seed_int, default=0)
     q.add_argument("--out-dir", help="also write every synthesised sentence here")

@@ -5,11 +5,12 @@ Sources (``Config.source``):
   the aligned words without ``sil``; silence is trimmed to the first and last word (+ ``margin`` s).
   Split: the fixed GRID split of ``sightsound.data.grid`` (every 18th clip validates).
 - ``ljspeech``: an LJSpeech-format folder: ``metadata.csv`` (``id|text|normalized``, no header) and
-  ``wavs/ID.wav``; the normalised text is used. Split: every ``val_every``-th line validates.
+  ``wavs/ID.wav`` or ``wavs/ID.flac`` (``kathleen/``); the normalised text is used. Split: every
+  ``val_every``-th line selects, every ``val_every``-th from the ``val_every // 2``-th is held out for testing.
 - ``flickr``: ``flickr8k-1k``: ``spoken/IMAGE.mp3`` reads the image's FIRST caption in ``captions.txt``.
   Split: every ``val_every``-th image (sorted) validates.
-Energy-based trimming (``top_db`` below the loudest frame) for the last two. The mel analysis is the
-preset shared with the vocoder (``tts16k``).
+Energy-based trimming (``top_db`` below the loudest frame) for the last two; ``peak_db`` scales each utterance
+to a peak level (quiet recordings). The mel analysis is the preset shared with the vocoder (``tts16k``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Config:
     val_every: int = 18
     margin: float = 0.1             # seconds kept around the words (GRID) / the loud part (others)
     top_db: float = 40.0            # energy trimming threshold (ljspeech, flickr)
+    peak_db: float | None = None    # scale each trimmed utterance to this peak level (dBFS): quiet corpora
     limit: int | None = None        # at most this many training utterances
 
 
@@ -74,12 +76,33 @@ def _grid_items(folder: Path, config: Config):
 
 
 def _ljspeech_items(folder: Path, config: Config):
-    meta = folder / "metadata.csv"
+    splits = ljspeech_split(folder, config)
+    return splits["train"], splits["select"]
+
+
+def ljspeech_audio(folder: Path, name: str) -> Path:
+    """``wavs/NAME.wav``, else ``wavs/NAME.flac``, else ``wavs/NAME.wav`` (so the error names the usual file)."""
+    for suffix in (".wav", ".flac"):
+        path = folder / "wavs" / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return folder / "wavs" / f"{name}.wav"
+
+
+def ljspeech_split(folder: Path, config: Config) -> dict[str, list]:
+    """{"train", "select", "test"} lists of (audio path, normalised text, None) of an LJSpeech-layout folder:
+    line i (in file order) selects when ``i % val_every == 0``, is held out for testing when ``i % val_every ==
+    val_every // 2`` (never loaded for training), and trains otherwise. Audio is ``wavs/ID.wav`` or
+    ``wavs/ID.flac``."""
+    meta = Path(folder) / "metadata.csv"
     if not meta.is_file():
         raise UserInputError(f"{meta}: not found (an LJSpeech folder has metadata.csv and wavs/)")
     rows = list(csv.reader(io.StringIO(read_text(meta, "metadata file")), delimiter="|", quoting=csv.QUOTE_NONE))
-    items = [(folder / "wavs" / f"{r[0]}.wav", r[2] if len(r) > 2 and r[2] else r[1], None) for r in rows if r]
-    return ([x for i, x in enumerate(items) if i % config.val_every]), items[:: config.val_every]
+    items = [(ljspeech_audio(Path(folder), r[0]), r[2] if len(r) > 2 and r[2] else r[1], None) for r in rows if r]
+    every = config.val_every
+    held = every // 2 if every > 1 else None
+    return {"train": [x for i, x in enumerate(items) if i % every and i % every != held],
+            "select": items[::every], "test": [x for i, x in enumerate(items) if held is not None and i % every == held]}
 
 
 def _flickr_items(folder: Path, config: Config):
@@ -127,8 +150,14 @@ def load_utterance(path: Path, span, config: Config) -> torch.Tensor:
     y, _ = audio_io.load(path, sr=sr)
     if span is not None:
         start, end = span
-        return y[max(0, int((start - config.margin) * sr)): int((end + config.margin) * sr)]
-    return trim_silence(y, sr, config.top_db, config.margin)
+        y = y[max(0, int((start - config.margin) * sr)): int((end + config.margin) * sr)]
+    else:
+        y = trim_silence(y, sr, config.top_db, config.margin)
+    if config.peak_db is not None:
+        peak = float(y.abs().max())
+        if peak > 0:
+            y = y * (10 ** (config.peak_db / 20) / peak)
+    return y
 
 
 class Utterances(Dataset):
@@ -176,9 +205,38 @@ def build(root: Path, config: Config):
     train = Utterances(train_items, config, "TTS training utterances")
     val = Utterances(val_items, config, "TTS validation utterances")
     values = {"reduction": config.reduction, "phonemes": config.phonemes, "letter_names": config.letter_names}
-    return Built(train, val, make_collate(config.reduction), values)
+    return Built(train, val, make_collate(config.reduction), values,
+                 {"vocabulary.json": vocabulary_json(train.texts, closed=config.source == "grid")})
+
+
+def vocabulary_json(texts: list[str], closed: bool) -> str:
+    """The words a voice was trained on (normalised), stored beside its weights: ``closed`` says that only these
+    words can be said (GRID's 51-word grammar); otherwise any word with a pronunciation can."""
+    import json
+
+    from sightsound.text.normalize import normalize
+
+    words = sorted({w for t in texts for w in S.words(normalize(t))})
+    return json.dumps({"closed": closed, "words": words}) + "\n"
 
 
 def write_synthetic(root: Path) -> Path:
-    """The synthetic GRID folder (``sightsound.data.grid.write_synthetic``) serves the ``grid`` source."""
-    return grid.write_synthetic(root)
+    """The synthetic GRID folder (``sightsound.data.grid.write_synthetic``) serves the ``grid`` source; its
+    clips, quietened to -14 dBFS peaks and stored as FLAC with their transcripts in an LJSpeech ``metadata.csv``,
+    make ``kathleen/`` (unless one is there already)."""
+    root = Path(root)
+    grid.write_synthetic(root)
+    kathleen = root / "kathleen"
+    if (kathleen / "metadata.csv").is_file():
+        return root
+    (kathleen / "wavs").mkdir(parents=True, exist_ok=True)
+    folder = root / "grid-s1"
+    lines = []
+    for i, path in enumerate(sorted((folder / "audio").glob("*.flac"))):
+        y, sr = audio_io.load(path)
+        audio_io.save(kathleen / "wavs" / f"synth_{i:04d}.flac", y * (10 ** (-14 / 20) / float(y.abs().max())), sr,
+                      overwrite=True)
+        text = grid.transcript(folder / "align" / f"{path.stem}.align")
+        lines.append(f"synth_{i:04d}|{text}|{text}")
+    (kathleen / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root

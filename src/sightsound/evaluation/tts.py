@@ -24,10 +24,22 @@ def grammar_sentences(n: int, seed: int = 0) -> list[str]:
     return [" ".join(slot[int(torch.randint(len(slot), (), generator=g))] for slot in GRID_GRAMMAR) for _ in range(n)]
 
 
+def _listening(listening, real, estimate, sample_rate: int) -> tuple[float, float | None]:
+    """(STOI, wide-band PESQ or None) of a time-aligned estimate against the real recording."""
+    quality = listening.pesq_wb(real, estimate, sample_rate) if sample_rate == 16000 else None
+    return listening.stoi(real, estimate, sample_rate), quality
+
+
+def _listening_means(pairs: list[tuple[float, float | None]]) -> dict:
+    stoi = [a for a, _ in pairs]
+    pesq = [b for _, b in pairs if b is not None]
+    return {"stoi": round(sum(stoi) / len(stoi), 4), "pesq_wb": round(sum(pesq) / len(pesq), 3) if pesq else None}
+
+
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
                  extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False,
-                 seeds: int = 1) -> dict:
+                 seeds: int = 1, val_every: int | None = None, peak_db: float | None = None) -> dict:
     """Synthesise every transcript of a folder laid out like grid-s1 (audio/ + align/), like LJSpeech
     (metadata.csv + wavs/) or like the spoken Flickr captions (captions.txt + spoken/); ``clips``: "all" or
     the fixed "val" split (every 18th utterance, as the recipes hold out). WER uses pocketsphinx: for GRID with
@@ -39,6 +51,10 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     ``teacher_forced`` adds the WER of the mels predicted with the real previous frame fed at every step
     (``Synthesizer.teacher_forced_mel``): if it is as high as the free-running WER, the errors come from the
     frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment.
+    ``listening``: STOI and wide-band PESQ against the real recording of what is time-aligned with it: the
+    Griffin-Lim resynthesis of the recording and (with ``teacher_forced``) the teacher-forced synthesis. The
+    free-running synthesis has its own timing, so it is judged by WER and focus only. ``clips="test"``: the
+    held-out lines of an LJSpeech-layout folder (``data.tts.ljspeech_split``; ``val_every`` as in training).
     ``seeds`` > 1 decodes every sentence that many times (the prenet's dropout stays on at inference, so each
     seed is another reading): the focus rate, step-limit hits and the synthetic WER (and its slot errors) are
     then over every decode, with the WER of each seed listed, for the grammar sentences too; the rest (the
@@ -51,9 +67,11 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     from sightsound.data.tts import (
         Config,
         detect_source,
+        ljspeech_split,
         load_utterance,
         utterance_lists,
     )
+    from sightsound.metrics import separation as listening
     from sightsound.metrics.speech import Recognizer, transcript_words, word_error_rate
 
     root = Path(data_dir)
@@ -63,9 +81,15 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
                              "LJSpeech (metadata.csv and wavs/) or the spoken Flickr captions (captions.txt and spoken/)")
     if extra_sentences and source != "grid":
         raise UserInputError("--grammar-sentences needs a GRID folder (the sentences follow the GRID grammar)")
-    config = Config(source=source, subdir=".", preset=synth.preset.name)
-    train_items, val_items = utterance_lists(root, config)
-    items = val_items if clips == "val" else sorted(train_items + val_items, key=lambda item: item[0].name)
+    config = Config(source=source, subdir=".", preset=synth.preset.name, val_every=val_every or Config.val_every,
+                    peak_db=peak_db)
+    if clips == "test":
+        if source != "ljspeech":
+            raise UserInputError("--clips test needs an LJSpeech-layout folder (its held-out lines)")
+        items = ljspeech_split(root, config)["test"]
+    else:
+        train_items, val_items = utterance_lists(root, config)
+        items = val_items if clips == "val" else sorted(train_items + val_items, key=lambda item: item[0].name)
     items = items[:limit] if limit else items
     extra_texts = grammar_sentences(extra_sentences, seed) if extra_sentences else []
     # references as the recogniser writes words; GRID transcripts already are
@@ -77,6 +101,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
                   if word_loop else None)
     griffin = Vocoder.from_pretrained(GRIFFIN_LIM, preset=synth.preset.name)
     refs, hyp_tts, hyp_real, pat_tts, pat_real, pat_forced = [], [], [], [], [], []
+    listen = {"real_griffinlim": [], "teacher_forced_griffinlim": []}   # (STOI, PESQ-WB) against the recording
     focus, limits, mel_seconds, speech_seconds = [], 0, 0.0, 0.0
     synth.mels(texts=[items[0][1]], max_steps=2)  # compiles the decoder loop (numba) now: not counted as decoding
     if seeds < 1:
@@ -95,9 +120,12 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
             real = load_utterance(path, span, config)
             real_mel = log_mel(real, synth.preset)
             real_gl = griffin(real_mel, seed=seed)[: len(real)]
+            sr = synth.preset.sample_rate
+            listen["real_griffinlim"].append(_listening(listening, real, real_gl, sr))
             if teacher_forced:
                 forced = griffin(synth.teacher_forced_mel(text, real_mel, seed=seed + start), seed=seed)
                 pat_forced.append(pattern(forced, synth.preset.sample_rate))
+                listen["teacher_forced_griffinlim"].append(_listening(listening, real, forced[: len(real)], sr))
             refs.append(reference)
             if recognizer is not None:
                 hyp_tts.append(recognizer(wave, synth.preset.sample_rate))
@@ -172,6 +200,7 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         "hit_step_limit": limits, "hit_step_limit_share": round(limits / len(focus), 4),
         "wer_synthesised_griffinlim": round(wer_tts, 4), "wer_real_griffinlim_resynthesis": round(wer_real, 4),
         "wer_ratio": round(wer_tts / wer_real, 3) if wer_real > 0 else None,
+        "listening": {name: _listening_means(pairs) for name, pairs in listen.items() if pairs},
         **({"slot_error_rates": slots} if slots["synthesised"] is not None else {}),
         "recognizer": ("pocketsphinx en-us, " + ("GRID sentence grammar" if source == "grid" else "English language model")
                        + (" (+ word loop: *_word_loop)" if word_loop else "")),

@@ -1,5 +1,7 @@
 """``eval vocoder``: copy-synthesis of a GRID-layout folder (audio/*.flac + align/*.align) by a vocoder and by
-Griffin-Lim, scored against the original recordings (MCD, LSD, spectral convergence, WER, real-time factor).
+Griffin-Lim, scored against the original recordings (MCD, LSD, spectral convergence, STOI, wide-band PESQ, WER,
+real-time factor). STOI and PESQ judge how the result sounds (intelligibility, listening quality), which MCD,
+a distance between band energies that Griffin-Lim matches by construction, does not.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     from sightsound.audio import functional as AF
     from sightsound.audio import io as audio_io
     from sightsound.data import grid
+    from sightsound.metrics import separation as listening
     from sightsound.metrics.speech import (
         SPEECH_DB,
         Recognizer,
@@ -88,7 +91,8 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
         passes += [(vocoder.kind, vocoder, seed + d) for d in range(draws)]
     recognizer = Recognizer(slots=grid.GRID_GRAMMAR)
     references = [grid.transcript(root / "align" / f"{n}.align") for n in names]
-    results = [{"hyps": [], "mcd": [], "frames": [], "lsd": [], "sc": [], "seconds": 0.0} for _ in passes]
+    results = [{"hyps": [], "mcd": [], "frames": [], "lsd": [], "sc": [], "stoi": [], "pesq": [], "seconds": 0.0}
+               for _ in passes]
     between = {"mcd": [], "lsd": []}
     audio_seconds = 0.0
     bar = tqdm(total=len(names) * len(passes), desc="vocoder eval", unit="clip", disable=not progress)
@@ -121,6 +125,10 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
                     S_ref = AF.spectrogram(ref, **preset.stft_kwargs)
                     S_syn = AF.spectrogram(syn.to(ref.dtype), **preset.stft_kwargs)
                     r["sc"].append(float(AF.spectral_convergence(S_ref, S_syn)))
+                    r["stoi"].append(listening.stoi(ref, syn, sr))
+                    quality = listening.pesq_wb(ref, syn, sr) if sr == 16000 else None
+                    if quality is not None:
+                        r["pesq"].append(quality)
                     if out_dir is not None:
                         tag = system if pass_seed == seed else f"{system}_seed{pass_seed}"
                         audio_io.save(Path(out_dir) / f"{name}_{tag}.wav", syn, sr, overwrite=True)
@@ -140,7 +148,7 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     for system in dict.fromkeys(p[0] for p in passes):
         runs = [(p[2], r) for p, r in zip(passes, results) if p[0] == system]
         entries = [_pass_entry(references, r, audio_seconds) for _, r in runs]
-        entry = {k: round(sum(e[k] for e in entries) / len(entries), 3 if k in ("mcd_db", "lsd_db") else 4)
+        entry = {k: _mean_of([e[k] for e in entries], 3 if k in ("mcd_db", "lsd_db", "pesq_wb") else 4)
                  for k in entries[0] if k != "slot_error_rates"}
         if "slot_error_rates" in entries[0]:
             entry["slot_error_rates"] = {k: round(sum(e["slot_error_rates"][k] for e in entries) / len(entries), 3)
@@ -160,6 +168,12 @@ def evaluate_vocoder(vocoder: "Vocoder", data_dir: str | os.PathLike, *, clips: 
     return report
 
 
+def _mean_of(values: list, digits: int) -> float | None:
+    """The rounded mean of the values that are not None (PESQ is None without the ``pesq`` package)."""
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), digits) if present else None
+
+
 def _pass_entry(references: list[str], r: dict, audio_seconds: float) -> dict:
     """One synthesis pass over the clips -> its WER, slot error rates and (for a vocoder) mean distortions."""
     from sightsound.metrics.speech import word_error_rate
@@ -172,5 +186,7 @@ def _pass_entry(references: list[str], r: dict, audio_seconds: float) -> dict:
         entry |= {"mcd_db": round(sum(r["mcd"]) / len(r["mcd"]), 3),
                   "lsd_db": round(sum(r["lsd"]) / len(r["lsd"]), 3),
                   "spectral_convergence": round(sum(r["sc"]) / len(r["sc"]), 4),
+                  "stoi": round(sum(r["stoi"]) / len(r["stoi"]), 4),
+                  "pesq_wb": round(sum(r["pesq"]) / len(r["pesq"]), 3) if r["pesq"] else None,
                   "real_time_factor": round(r["seconds"] / audio_seconds, 4)}
     return entry

