@@ -12,10 +12,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
 from sightsound.vision.io import file_digest, load_image
+
+
+def cached_array(folder: Path, source: str | os.PathLike, key: str, compute) -> np.ndarray:
+    """The array ``key`` stored for ``source`` (a file, keyed by the SHA-256 of its bytes) under ``folder``, or
+    ``compute()`` stored there first (written atomically: an interrupted run leaves no half file)."""
+    from safetensors.numpy import load_file as load_numpy
+    from safetensors.numpy import save_file as save_numpy
+
+    from sightsound.fileio import atomic_path
+
+    file = Path(folder) / f"{file_digest(source)}.safetensors"
+    if file.is_file():
+        return load_numpy(str(file))[key]
+    value = compute()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(file) as tmp:
+        save_numpy({key: value}, str(tmp))
+    return value
 
 
 def default_cache_dir() -> Path:

@@ -26,8 +26,7 @@ import numpy as np
 import torch
 
 from sightsound.errors import UserInputError
-from sightsound.vision.features import default_cache_dir
-from sightsound.vision.io import file_digest
+from sightsound.vision.features import cached_array, default_cache_dir
 
 MOUTH = slice(48, 68)               # the 20 mouth points
 OUTER_LIP = list(range(48, 60))
@@ -114,23 +113,17 @@ class LandmarkCache:
         self._detector = None
 
     def get(self, path: str | Path) -> np.ndarray:
-        from safetensors.numpy import load_file, save_file
-
-        from sightsound.fileio import atomic_path
         from sightsound.vision.mouths import read_grey_frames
 
         if not Path(path).is_file():
             raise UserInputError(f"{path}: no such video file")
-        file = self.folder / f"{file_digest(path)}.safetensors"
-        if file.is_file():
-            return load_file(str(file))["landmarks"]
-        if self._detector is None:
-            self._detector = LandmarkDetector()
-        landmarks = self._detector(read_grey_frames(path), name=str(path))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(file) as tmp:
-            save_file({"landmarks": landmarks}, str(tmp))
-        return landmarks
+
+        def compute() -> np.ndarray:
+            if self._detector is None:
+                self._detector = LandmarkDetector()
+            return self._detector(read_grey_frames(path), name=str(path))
+
+        return cached_array(self.folder, path, "landmarks", compute)
 
     def many(self, paths: list[Path], progress: bool = True) -> list[np.ndarray]:
         from tqdm import tqdm

@@ -24,8 +24,7 @@ import torch
 
 from sightsound.errors import UserInputError
 from sightsound.vision.faces import _cv2
-from sightsound.vision.features import default_cache_dir
-from sightsound.vision.io import file_digest
+from sightsound.vision.features import cached_array, default_cache_dir
 
 FPS = 25.0
 MOUTH_BOX = (0.2, 0.62, 0.8, 1.02)   # (x0, y0, x1, y1) as fractions of the face box
@@ -97,20 +96,9 @@ class MouthCache:
         self.folder = root / f"mouths-cv{cv2.__version__}-{self.size[0]}x{self.size[1]}"
 
     def get(self, path: str | Path) -> np.ndarray:
-        from safetensors.numpy import load_file, save_file
-
-        from sightsound.fileio import atomic_path
-
         if not Path(path).is_file():
             raise UserInputError(f"{path}: no such video file")
-        file = self.folder / f"{file_digest(path)}.safetensors"
-        if file.is_file():
-            return load_file(str(file))["mouths"]
-        mouths = video_mouths(path, self.size)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(file) as tmp:
-            save_file({"mouths": mouths}, str(tmp))
-        return mouths
+        return cached_array(self.folder, path, "mouths", lambda: video_mouths(path, self.size))
 
     def many(self, paths: list[Path], progress: bool = True) -> list[torch.Tensor]:
         """uint8 tensors (V, h, w) for many videos, with a progress bar while any are computed."""
