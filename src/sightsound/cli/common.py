@@ -124,3 +124,17 @@ def add_analysis_options(p: argparse.ArgumentParser, window: bool = True) -> Non
     p.add_argument("--win-length", type=bounded_int(1, 65536, "a window length in samples"))
     p.add_argument("--n-mels", type=bounded_int(1, 512, "a number of mel bands"))
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def print_target_report(report: dict, targets, summary_lines, args) -> int:
+    """Print an evaluation report with its targets (``targets(report)``): JSON with ``--json`` (every row with
+    ``--rows``), else ``summary_lines(report)``. The report's ``examples`` (signals for the tour) are dropped."""
+    import json
+
+    report.pop("examples", None)
+    rows = report.pop("rows")
+    report["targets"] = targets(report)
+    if args.rows:
+        report["rows"] = rows
+    print(json.dumps(report) if args.json else "\n".join(summary_lines(report)))
+    return 0

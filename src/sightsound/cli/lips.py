@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sightsound.cli.common import bounded_int, check_output
+from sightsound.cli.common import bounded_int, check_output, print_target_report
 from sightsound.errors import UserInputError
 
 VIDEO_OUT = (".mp4",)
@@ -99,16 +99,7 @@ def cmd_eval_lips(args) -> int:
 
     report = evaluate_lips(args.model, args.sync, args.data, split=args.split, limit=args.limit,
                            train_limit=args.train_clips, progress=not args.json)
-    report.pop("examples", None)
-    rows = report.pop("rows")
-    report["targets"] = targets(report)
-    if args.rows:
-        report["rows"] = rows
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print("\n".join(summary_lines(report)))
-    return 0
+    return print_target_report(report, targets, summary_lines, args)
 
 
 def _common(p, model_help: str) -> None:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sightsound.cli.common import IMAGE_SUFFIXES, bounded_int, check_output
+from sightsound.cli.common import (
+    IMAGE_SUFFIXES,
+    bounded_int,
+    check_output,
+    print_target_report,
+)
 from sightsound.errors import UserInputError
 
 AUDIO_OUT = (".wav", ".flac")
@@ -115,16 +120,7 @@ def cmd_eval_separation(args) -> int:
     report = evaluate_separation(args.model, None if args.no_baseline else args.baseline, args.data,
                                  split=args.split, wer=not args.no_wer, pesq=not args.no_pesq, limit=args.limit,
                                  progress=not args.json)
-    report.pop("examples", None)
-    rows = report.pop("rows")
-    report["targets"] = targets(report)
-    if args.rows:
-        report["rows"] = rows
-    if args.json:
-        print(json.dumps(report))
-        return 0
-    print("\n".join(summary_lines(report)))
-    return 0
+    return print_target_report(report, targets, summary_lines, args)
 
 
 def register(sub, eval_sub) -> None:
