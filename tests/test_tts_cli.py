@@ -138,12 +138,20 @@ def test_tts_cli(trained, tmp_path, capsys):
 def test_eval_tts_on_the_held_out_lines_of_a_flac_ljspeech_folder(trained, tmp_path, capsys):
     tts.write_synthetic(tmp_path)                  # kathleen/: FLAC, quiet, LJSpeech metadata
     folder = tmp_path / "kathleen"
+    outside = tmp_path / "outside.txt"      # sentences without recordings, scored with the open-vocabulary judge
+    outside.write_text("The weather is lovely today.\n\nTwo dogs, 3 cats.\n")
     assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--clips", "test",
-                 "--val-every", "4", "--peak-db", "-1", "--json"]) == 0
+                 "--val-every", "4", "--peak-db", "-1", "--sentences", str(outside), "--seeds", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     lines = (folder / "metadata.csv").read_text().splitlines()
     assert report["layout"] == "ljspeech" and report["sentences"] == len(lines[2::4])
     assert "real_griffinlim" in report["listening"]
+    extra = report["other_sentences"]
+    assert extra["sentences"] == 2 and extra["decodes"] == 4 and 0 < extra["focus_rate"] <= 1
+    assert extra["examples"][1]["text"] == "two dogs three cats" and 0 <= extra["wer_synthesised_griffinlim"]
+    outside.write_text("\n")
+    assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(folder), "--sentences", str(outside)]) == 2
+    assert "no sentences" in capsys.readouterr().err
     assert main(["eval", "tts", "--model", str(trained[1]), "--data", str(trained[0] / "grid-s1"),
                  "--clips", "test"]) == 2
     assert "LJSpeech" in capsys.readouterr().err

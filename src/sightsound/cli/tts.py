@@ -32,6 +32,16 @@ def warn_unknown_words(synth, texts: list[str]) -> None:
         print(f"sightsound: warning: {shown} {'is' if len(unknown) == 1 else 'are'} {why}", file=sys.stderr)
 
 
+def read_sentences(source: Path) -> list[str]:
+    """The non-empty lines of a text file, or one clear error."""
+    if not source.is_file():
+        raise UserInputError(f"{source}: no such file")
+    texts = [line.strip() for line in read_text(source, "sentence file").splitlines() if line.strip()]
+    if not texts:
+        raise UserInputError(f"{source}: no sentences (one per line)")
+    return texts
+
+
 def cmd_tts(args) -> int:
     from sightsound.audio import io
     from sightsound.pretrained.tts import Synthesizer
@@ -47,11 +57,7 @@ def cmd_tts(args) -> int:
         outputs = [check_output(Path(args.output), [], args.force, tuple(io.FORMATS))]
     else:
         source = Path(args.file)
-        if not source.is_file():
-            raise UserInputError(f"{source}: no such file")
-        texts = [line.strip() for line in read_text(source, "sentence file").splitlines() if line.strip()]
-        if not texts:
-            raise UserInputError(f"{source}: no sentences (one per line)")
+        texts = read_sentences(source)
         if not args.out_dir:
             raise UserInputError("with --file, say where to write the audio: --out-dir DIR")
         out_dir = Path(args.out_dir)
@@ -82,12 +88,13 @@ def cmd_eval_tts(args) -> int:
     from sightsound.evaluation.tts import evaluate_tts
     from sightsound.pretrained.tts import Synthesizer
 
+    sentences = read_sentences(Path(args.sentences)) if args.sentences else None
     synth = Synthesizer.from_pretrained(args.model)
     out_dir = output_folder(args.out_dir, args.force)
     report = evaluate_tts(synth, args.data, clips=args.clips, limit=args.limit, seed=args.seed, out_dir=out_dir,
                           progress=not args.json, extra_sentences=args.grammar_sentences, word_loop=args.word_loop,
                           teacher_forced=args.teacher_forced, seeds=args.seeds, val_every=args.val_every,
-                          peak_db=args.peak_db)
+                          peak_db=args.peak_db, sentences=sentences)
     print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()))
     return 0
 
@@ -124,6 +131,8 @@ def register(sub, eval_sub) -> None:
                    help="also a WER with any sequence of the corpus words (slow: about 10 s per sentence)")
     q.add_argument("--grammar-sentences", type=non_negative_int, default=0,
                    help="also decode N random GRID-grammar sentences (new text: focus, step-limit hits, WER)")
+    q.add_argument("--sentences", help="also decode these sentences (a text file, one per line; no recordings): "
+                                       "focus, step-limit hits, WER")
     q.add_argument("--teacher-forced", action="store_true",
                    help="also the WER of mels predicted with the real previous frame fed back (as in training)")
     q.add_argument("--seeds", type=positive_int, default=1,

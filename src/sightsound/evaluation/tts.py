@@ -36,10 +36,44 @@ def _listening_means(pairs: list[tuple[float, float | None]]) -> dict:
     return {"stoi": round(sum(stoi) / len(stoi), 4), "pesq_wb": round(sum(pesq) / len(pesq), 3) if pesq else None}
 
 
+def _text_only(synth: Synthesizer, references: list[str], griffin, pattern, recognizer, *, seeds: int, seed: int,
+               batch_size: int, texts: list[str] | None = None) -> dict:
+    """Decode sentences that have no recording (``texts``, default ``references``) ``seeds`` times: focus rate,
+    step-limit hits and the WER of the synthetic speech (Griffin-Lim) against ``references`` (as the recogniser
+    writes words); with a ``recognizer`` also the word-loop WER of the first reading."""
+    from sightsound.metrics.speech import word_error_rate
+
+    texts = texts or references
+    focus, limits, wers, loop_heard, examples = [], 0, [], [], []
+    for k in range(seeds):
+        heard = []
+        for start in range(0, len(texts), batch_size):
+            mels, alignments, hit, _ = synth.mels(texts[start:start + batch_size], seed=seed + 100_000 * k + start)
+            for mel, alignment, stopped in zip(mels, alignments, hit):
+                focus.append(float(alignment.max(-1).values.mean()))
+                limits += int(stopped)
+                wave = griffin(mel, seed=seed)
+                if recognizer is not None and k == 0:
+                    loop_heard.append(recognizer(wave, synth.preset.sample_rate))
+                heard.append(pattern(wave, synth.preset.sample_rate))
+        wers.append(word_error_rate(references, heard))
+        if k == 0:
+            examples = [{"text": t, "heard": h} for t, h in zip(references[:5], heard[:5])]
+    report = {"sentences": len(texts), "decodes": len(focus), "focus_rate": round(sum(focus) / len(focus), 4),
+              "min_focus_rate": round(min(focus), 4), "hit_step_limit": limits,
+              "wer_synthesised_griffinlim": round(sum(wers) / seeds, 4)}
+    if seeds > 1:
+        report["wer_synthesised_griffinlim_per_seed"] = [round(w, 4) for w in wers]
+    if recognizer is not None:
+        report["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(references, loop_heard), 4)
+    return report | {"examples": examples}
+
+
 def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str = "all", limit: int | None = None,
                  batch_size: int = 16, seed: int = 0, out_dir: Path | None = None, progress: bool = True,
                  extra_sentences: int = 0, word_loop: bool = False, teacher_forced: bool = False,
-                 seeds: int = 1, val_every: int | None = None, peak_db: float | None = None) -> dict:
+                 seeds: int = 1, val_every: int | None = None, peak_db: float | None = None,
+                 sentences: list[str] | None = None) -> dict:
     """Synthesise every transcript of a folder laid out like grid-s1 (audio/ + align/), like LJSpeech
     (metadata.csv + wavs/) or like the spoken Flickr captions (captions.txt + spoken/); ``clips``: "all" or
     the fixed "val" split (every 18th utterance, as the recipes hold out). WER uses pocketsphinx: for GRID with
@@ -48,6 +82,8 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     GRID-grammar sentences (text only: focus rate, step-limit hits and WER, no recording to compare with);
     ``word_loop`` adds a second WER with any sequence of the corpus words (a far looser grammar than GRID's:
     about 10 s per sentence here, and a 46% WER on Griffin-Lim resyntheses of the real GRID recordings).
+    ``sentences``: any further text without recordings (e.g. sentences outside the corpus), decoded the same way
+    and scored with the folder's recogniser.
     ``teacher_forced`` adds the WER of the mels predicted with the real previous frame fed at every step
     (``Synthesizer.teacher_forced_mel``): if it is as high as the free-running WER, the errors come from the
     frame predictions themselves, not from the decoder feeding back its own frames or losing its alignment.
@@ -167,29 +203,12 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
     if teacher_forced:
         extra["wer_teacher_forced_griffinlim"] = round(word_error_rate(refs, pat_forced), 4)
         slots["teacher_forced"] = grid_slot_errors(refs, pat_forced)
-    if extra_sentences:
-        texts = extra_texts
-        e_focus, e_limits, e_hyps, e_wers = [], 0, [], []
-        for k in range(seeds):  # the word loop (slow) on the first reading only
-            e_pat = []
-            for start in range(0, len(texts), batch_size):
-                mels, alignments, hit, _ = synth.mels(texts[start:start + batch_size], seed=seed + 100_000 * k + start)
-                for mel, alignment, stopped in zip(mels, alignments, hit):
-                    e_focus.append(float(alignment.max(-1).values.mean()))
-                    e_limits += int(stopped)
-                    wave = griffin(mel, seed=seed)
-                    if recognizer is not None and k == 0:
-                        e_hyps.append(recognizer(wave, synth.preset.sample_rate))
-                    e_pat.append(pattern(wave, synth.preset.sample_rate))
-            e_wers.append(word_error_rate(texts, e_pat))
-        extra["grammar_sentences"] = {
-            "sentences": len(texts), "decodes": len(e_focus), "focus_rate": round(sum(e_focus) / len(e_focus), 4),
-            "min_focus_rate": round(min(e_focus), 4), "hit_step_limit": e_limits,
-            "wer_synthesised_griffinlim": round(sum(e_wers) / seeds, 4)}
-        if seeds > 1:
-            extra["grammar_sentences"]["wer_synthesised_griffinlim_per_seed"] = [round(w, 4) for w in e_wers]
-        if recognizer is not None:
-            extra["grammar_sentences"]["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(texts, e_hyps), 4)
+    if extra_texts:
+        extra["grammar_sentences"] = _text_only(synth, extra_texts, griffin, pattern, recognizer, seeds=seeds,
+                                                seed=seed, batch_size=batch_size)
+    if sentences:
+        extra["other_sentences"] = _text_only(synth, [transcript_words(t) for t in sentences], griffin, pattern, None,
+                                        seeds=seeds, seed=seed, batch_size=batch_size, texts=sentences)
     if recognizer is not None:
         extra["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(refs, hyp_tts), 4)
         extra["wer_real_griffinlim_resynthesis_word_loop"] = round(word_error_rate(refs, hyp_real), 4)
