@@ -51,6 +51,25 @@ def test_the_voice_stage_learns_with_the_face_side_frozen(trained):
                                                      after.voice_encoder.parameters()))
 
 
+
+def test_a_voice_stage_on_a_bigger_world_keeps_the_face_sides_classifier(trained, tmp_path):
+    """``--set model.identities=N`` beats the data's count: the voice stage trains on more speakers than the
+    frozen face side has classes for (its distillation teacher reads the face, not the label); any stage that
+    trains the classifier on labels beyond it stops with one clear error."""
+    from sightsound.errors import ParameterError
+    from sightsound.pretrained import load_pretrained
+
+    root, _ = trained
+    faces_run = root / "faces"
+    classes = load_pretrained(faces_run).config.identities
+    sets = ["model.stage='voice'", f"train.init_from='{faces_run}'", "data.speakers=50", f"model.identities={classes}",
+            "train.max_steps=10", "train.eval_every=10", "train.save_every=10"]
+    recipes.run(recipes.resolve(RECIPE, "tiny", sets), str(root), tmp_path / "more", progress=False)
+    assert load_pretrained(tmp_path / "more").config.identities == classes
+    with pytest.raises(ParameterError, match="no class"):
+        recipes.run(recipes.resolve(RECIPE, "tiny", ["data.speakers=50", f"model.identities={classes}"]),
+                    str(root), tmp_path / "joint", progress=False)
+
 def test_eval_speech2face_scores_the_held_out_speakers(trained):
     root, model = trained
     result = run("eval", "speech2face", "--model", str(model), "--data", str(root / "world"), "--judge-steps", "20",

@@ -273,6 +273,9 @@ class Speech2Face(nn.Module):
             terms = speech2face_loss(v_f, v_s, self.decoder.first, self.classifier, c.lambda_feature,
                                      c.lambda_distill, c.temperature)
             return terms["loss"], {f"voice_{k}": v.detach() for k, v in terms.items()}
+        if int(batch["identity"].max()) >= c.identities:  # model.identities set below the data's count
+            raise ParameterError(f"identity {int(batch['identity'].max())} has no class among the classifier's "
+                                 f"{c.identities}: only stage='voice' trains with fewer classes than identities")
         v_f = self.face_encoder(batch["photo"])                                   # (B, D)
         identity = F.cross_entropy(self.classifier(v_f), batch["identity"])
         decoded = F.l1_loss(self.decoder(v_f.detach()), batch["canonical"])

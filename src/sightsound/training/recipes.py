@@ -196,8 +196,12 @@ def run(resolved: ResolvedRecipe, data: str | None, out: Path, *, resume: bool =
     needs = needs(resolved.data_config) if callable(needs) else needs
     root = data_root(data) if needs else Path(data or ".")
     built = data_mod.build(root, resolved.data_config)
-    if built.model_values:  # values the data dictates (vocabulary size ...)
-        resolved = dataclasses.replace(resolved, model_config=with_values(resolved.model_config, built.model_values))
+    # values the data dictates (vocabulary size ...), unless a --set names the field: e.g. a voice-only stage of
+    # Speech2Face keeps the identity classifier of the face side it starts from on a bigger world
+    chosen = set(parse_sets(list(resolved.sets)).get("model", {}))
+    dictated = {k: v for k, v in built.model_values.items() if k not in chosen}
+    if dictated:
+        resolved = dataclasses.replace(resolved, model_config=with_values(resolved.model_config, dictated))
     saved = {"model": {"name": resolved.model_name, "config": dataclasses.asdict(resolved.model_config)}}
     model_from_config(saved, "the model settings", device="meta")  # its size and shapes, before allocating it
     _, model_cls = model_classes(resolved.model_name)
