@@ -126,6 +126,8 @@ def test_eval_separation_reports_both_models(world):
     assert report["mixtures"] == 1 and different["count"] == 1
     assert {"av_si_sdri", "av_sdr", "av_stoi", "ao_si_sdri", "ao_first_si_sdri", "mixture_si_sdr"} <= set(different)
     assert different["ao_si_sdri"] >= different["ao_first_si_sdri"]
+    # STOI over the words only (the .align span), beside the whole-clip STOI the target reads
+    assert all(0 <= different[k] <= 1 for k in ("mixture_stoi_speech", "av_stoi_speech", "ao_stoi_speech"))
     assert "av_si_sdri_different_at_least_10" in report["targets"]
     assert_clean_failure(run("eval", "separation", "--data", str(world / "data"), "--model", str(world / "ao"),
                              "--no-wer"), "audio-only")
@@ -149,3 +151,14 @@ def test_tour_section_plays_a_held_out_mixture_and_shows_the_table(world, tmp_pa
         assert (tmp_path / "tour" / "assets" / name).is_file(), name
         assert name in section.body
     assert "audio-only (better output)" in section.body and "<video" in section.body
+
+
+def test_the_speech_span_runs_from_the_first_word_to_the_last(tmp_path):
+    from sightsound.evaluation.separation import speech_span
+
+    align = tmp_path / "a.align"
+    align.write_text("0 25000 sil\n25000 37500 bin\n37500 50000 blue\n50000 75000 sil\n")  # 25000 units per second
+    assert speech_span(align, 16000, 48000) == slice(16000, 32000)
+    assert speech_span(align, 16000, 20000) == slice(16000, 20000)
+    align.write_text("0 25000 sil\n")
+    assert speech_span(align, 16000, 48000) is None
