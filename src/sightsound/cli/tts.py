@@ -35,7 +35,7 @@ def warn_unknown_words(synth, texts: list[str]) -> None:
 def read_sentences(source: Path) -> list[str]:
     """The non-empty lines of a text file, or one clear error."""
     if not source.is_file():
-        raise UserInputError(f"{source}: no such file")
+        raise UserInputError(f"{source}: {'a folder, not a text file' if source.is_dir() else 'no such file'}")
     texts = [line.strip() for line in read_text(source, "sentence file").splitlines() if line.strip()]
     if not texts:
         raise UserInputError(f"{source}: no sentences (one per line)")
