@@ -207,8 +207,9 @@ def evaluate_tts(synth: Synthesizer, data_dir: str | os.PathLike, *, clips: str 
         extra["grammar_sentences"] = _text_only(synth, extra_texts, griffin, pattern, recognizer, seeds=seeds,
                                                 seed=seed, batch_size=batch_size)
     if sentences:
-        extra["other_sentences"] = _text_only(synth, [transcript_words(t) for t in sentences], griffin, pattern, None,
-                                        seeds=seeds, seed=seed, batch_size=batch_size, texts=sentences)
+        other_refs = [transcript_words(t) for t in sentences]
+        extra["other_sentences"] = _text_only(synth, other_refs, griffin, pattern, None, seeds=seeds, seed=seed,
+                                              batch_size=batch_size, texts=sentences)
     if recognizer is not None:
         extra["wer_synthesised_griffinlim_word_loop"] = round(word_error_rate(refs, hyp_tts), 4)
         extra["wer_real_griffinlim_resynthesis_word_loop"] = round(word_error_rate(refs, hyp_real), 4)
