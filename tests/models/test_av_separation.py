@@ -131,7 +131,7 @@ def test_auxiliary_head_predicts_band_energies_and_a_plain_model_initialises_it(
     model = AVSeparation(config)
     batch = _batch()
     loss, metrics = model.loss(batch)
-    assert "aux" in metrics and float(loss) > metrics["loss"]          # the auxiliary term is added
+    assert "aux" in metrics and float(loss.detach()) > metrics["loss"]          # the auxiliary term is added
     clean = compress(model.stft(batch["target"]), TINY.compress)
     energies = model.band_energies(clean, 10)
     assert energies.shape == (3, 10, config.aux_bands)
