@@ -13,7 +13,7 @@ a seeded SNR in [-5, 5] dB). For each mixture and each kind (different / same sp
 * ``*_stoi_speech``: STOI again over the span from the first word to the last only (the ``.align`` timings).
   A diagnostic beside the target, which stays on the whole clip: GRID's silent lead-in and tail sit within
   STOI's 40 dB silence threshold, so they count as speech frames, scored by how well the output follows the
-  recording's own noise floor there (white noise at 20 dB SNR scores about 0.80 over a whole GRID clip and 0.98
+  recording's own noise floor there (white noise at 20 dB SNR scores about 0.80 over a whole GRID clip and 0.99
   over its words).
 
 ``examples`` keeps the first mixtures' signals for the tour (dropped from the JSON).
