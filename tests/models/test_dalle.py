@@ -46,6 +46,21 @@ def test_dvae_schedules_follow_the_paper():
         DVAEConfig(downsample=6)
 
 
+def test_dvae_reconstruction_term_is_the_configured_one():
+    images = torch.rand(2, 3, 32, 32)
+    for name, reference in (("mse", F.mse_loss), ("l1", F.l1_loss)):
+        torch.manual_seed(0)
+        dvae = DiscreteVAE(DVAEConfig(image_size=32, channels=8, codebook_size=16, codebook_dim=8, tau_steps=10,
+                                      recon_loss=name))
+        with torch.no_grad():
+            loss, terms = dvae.loss(images, step=10)  # the polish phase: the hard tokens' reconstruction alone
+            recon = dvae.decode(dvae.encode(images))
+        assert float(loss) == pytest.approx(float(reference(recon, images)), rel=1e-5)
+        assert float(terms["mse"]) == pytest.approx(float(F.mse_loss(recon, images)), rel=1e-5)
+    with pytest.raises(ParameterError, match="recon_loss"):
+        DVAEConfig(recon_loss="huber")
+
+
 def test_dalle_loss_weighting_matches_a_hand_computed_case():
     # text: one position, logits (0, 0) -> CE = log 2; image: two positions of 4 codes
     text_logits, text_targets = torch.zeros(1, 1, 2), torch.tensor([[1]])

@@ -47,6 +47,7 @@ class DALLEConfig:
     kl_weight: float = 1e-4
     kl_warmup: int = 500
     polish_decoder: bool = True       # the decoder alone on hard tokens once tau has annealed (models/dvae.py)
+    dvae_loss: str = "mse"            # the dVAE's reconstruction term: "mse" or "l1" (models/dvae.py)
     # the transformer
     n_layer: int = 4
     n_head: int = 4
@@ -70,7 +71,7 @@ class DALLEConfig:
         return DVAEConfig(image_size=self.image_size, downsample=self.downsample, channels=self.dvae_channels,
                           codebook_size=self.codebook_size, codebook_dim=self.codebook_dim,
                           tau_steps=self.tau_steps, kl_weight=self.kl_weight, kl_warmup=self.kl_warmup,
-                          polish_decoder=self.polish_decoder)
+                          polish_decoder=self.polish_decoder, recon_loss=self.dvae_loss)
 
     @property
     def grid(self) -> int:

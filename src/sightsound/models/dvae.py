@@ -26,6 +26,8 @@ from torch import nn
 
 from sightsound.errors import ParameterError
 
+RECON_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
+
 
 @dataclass(frozen=True)
 class DVAEConfig:
@@ -41,6 +43,7 @@ class DVAEConfig:
     kl_weight: float = 1e-4         # beta (on the MSE scale, see the module docstring)
     kl_warmup: int = 500            # beta rises linearly from 0 over this many updates
     polish_decoder: bool = True     # after tau_steps: the decoder alone, on the argmax tokens
+    recon_loss: str = "mse"         # "mse", or "l1" (a Laplace likelihood, as the paper's logit-Laplace)
 
     def __post_init__(self):
         levels = math.log2(self.downsample)
@@ -48,6 +51,8 @@ class DVAEConfig:
             raise ParameterError(f"dvae downsample must be a power of two >= 2, got {self.downsample}")
         if self.image_size % self.downsample:
             raise ParameterError(f"image_size {self.image_size} must divide by downsample {self.downsample}")
+        if self.recon_loss not in RECON_LOSSES:
+            raise ParameterError(f"dvae recon_loss must be one of {sorted(RECON_LOSSES)}, got {self.recon_loss!r}")
         if self.codebook_size < 2:
             raise ParameterError(f"codebook_size must be >= 2, got {self.codebook_size}")
 
@@ -126,13 +131,15 @@ class DiscreteVAE(nn.Module):
         c = self.config
         if c.polish_decoder and step >= c.tau_steps:  # the codes are fixed; the decoder learns the hard grids
             tokens = self.encode(image)
-            mse = F.mse_loss(self.decode(tokens), image)
-            return mse, {"mse": mse.detach(), "codes_used": torch.tensor(float(tokens.unique().numel()))}
+            recon = self.decode(tokens)
+            return RECON_LOSSES[c.recon_loss](recon, image), {
+                "mse": F.mse_loss(recon, image).detach(), "codes_used": torch.tensor(float(tokens.unique().numel()))}
         logits = self.logits(image)                                     # (B, K, G, G)
         soft = F.gumbel_softmax(logits, tau=c.tau(step), hard=False, dim=1)
-        mse = F.mse_loss(self.decode_onehot(soft), image)
+        recon = self.decode_onehot(soft)
+        mse = F.mse_loss(recon, image)
         log_q = F.log_softmax(logits, dim=1)
         kl = (log_q.exp() * (log_q + math.log(c.codebook_size))).sum(dim=1).mean()  # per cell, nats
         used = logits.argmax(dim=1).unique().numel()
-        return mse + c.beta(step) * kl, {"mse": mse.detach(), "kl": kl.detach(),
+        return RECON_LOSSES[c.recon_loss](recon, image) + c.beta(step) * kl, {"mse": mse.detach(), "kl": kl.detach(),
                                           "codes_used": torch.tensor(float(used))}
