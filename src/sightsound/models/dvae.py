@@ -127,7 +127,7 @@ class DiscreteVAE(nn.Module):
         return torch.sigmoid(self.decoder(z))
 
     def loss(self, image: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """MSE of the Gumbel-relaxed reconstruction + beta * KL(q(z|x) || uniform), both averaged."""
+        """The reconstruction term (``recon_loss``) of the Gumbel-relaxed image + beta * KL(q(z|x) || uniform)."""
         c = self.config
         if c.polish_decoder and step >= c.tau_steps:  # the codes are fixed; the decoder learns the hard grids
             tokens = self.encode(image)
