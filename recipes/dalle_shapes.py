@@ -1,13 +1,14 @@
 """DALL-E on the shapes world: the discrete VAE, then the transformer on its tokens, then the re-ranker.
 
 Command:  three stages, each initialised from the one before (one checkpoint holds all three parts):
-          sightsound train recipes/dalle_shapes.py --preset cpu --out runs/dalle-dvae
+          sightsound train recipes/dalle_shapes.py --preset cpu --out runs/dalle-dvae --set train.eval_every=500
           sightsound train recipes/dalle_shapes.py --preset cpu --out runs/dalle-prior --set "model.stage='prior'"
-            --set train.init_from=runs/dalle-dvae --set train.max_steps=4000 --set train.lr=1e-3
-            --set train.warmup_steps=200 --set "train.early_stop_metric='val/score'"
+            --set "train.init_from='runs/dalle-dvae'" --set train.max_steps=6000 --set train.lr=1e-3
+            --set train.warmup_steps=200 --set train.eval_every=500 --set train.save_every=500
           sightsound train recipes/dalle_shapes.py --preset cpu --out runs/dalle --set "model.stage='rerank'"
-            --set train.init_from=runs/dalle-prior --set train.max_steps=1500 --set train.lr=2e-3
+            --set "train.init_from='runs/dalle-prior'" --set train.max_steps=1500 --set train.lr=2e-3
           then `sightsound eval draw --model runs/dalle --split select` (choices) / `--split test` (the report).
+          The dVAE stage: tau annealed over 6,000 updates, then 1,500 updates of the decoder alone on hard tokens.
 Data:     generated in memory (sightsound.data.dalle_shapes): 40,000 training scenes (seed 0) without the held-out
           colour-shape pairs, 1,000 selection scenes (seed 1) for val/score; test prompts (seed 2) are only
           read by `sightsound eval draw --split test`. --data is not needed.
@@ -27,8 +28,9 @@ PRESETS = {
         "train": {"max_steps": 120, "batch_size": 32, "lr": 1e-2, "eval_every": 40, "log_every": 10,
                   "save_every": 40},
     },
-    "cpu": {
-        "train": {"max_steps": 3000, "batch_size": 64, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
+    "cpu": {  # max_steps is the dVAE stage's; the prior and re-ranker stages set their own (above)
+        "model": {"tau_steps": 6000},
+        "train": {"max_steps": 7500, "batch_size": 64, "lr": 1e-3, "schedule": "cosine", "warmup_steps": 100,
                   "eval_every": 250, "save_every": 250, "log_every": 25, "eval_batches": 8,
                   "early_stop_metric": "val/score", "early_stop_mode": "max"},
     },
