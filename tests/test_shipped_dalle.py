@@ -40,7 +40,7 @@ def test_shipped_dvae_reconstructions_keep_most_scenes_readable():
 def test_shipped_dalle_draws_a_seen_prompt():
     drawer, judge = Drawer.from_pretrained("dalle-shapes"), load_pretrained("shape-judge")
     prompt = "a large red circle"
-    images, tokens, scores = drawer.draw(prompt, 8, generator=torch.Generator().manual_seed(0))
+    images, _tokens, scores = drawer.draw(prompt, 8, generator=torch.Generator().manual_seed(0))
     assert images.shape == (8, 3, 64, 64) and scores.shape == (8,)
     right = [matches(prompt, found) for found in judge.read(images)]
     assert sum(right) >= 5, right
