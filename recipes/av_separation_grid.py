@@ -5,14 +5,14 @@ Command:  the audio-only baseline: sightsound train recipes/av_separation_grid.p
           the shipped audio-visual model, in two stages (the second adds the auxiliary visual loss; see
           docs/experiments/2026-12-07-looking-to-listen.md): the same command with --out runs/l2l-av, stopped after
           its step-1000 checkpoint (runs/l2l-av/checkpoints/step_001000), then
-          sightsound train recipes/av_separation_grid.py --preset cpu --data ../shared/data --out runs/l2l-av2
+          sightsound train recipes/av_separation_grid.py --preset cpu --data ../shared/data --out runs/l2l-av3
           --set model.visual_aux=1.0 --set "train.init_from='runs/l2l-av/checkpoints/step_001000'"
-          --set train.max_steps=2500
+          --set train.max_steps=4000
 Data:     DATA/grid-s1 (audio + 25 fps video; the mouth crops are tracked with OpenCV's Haar face detector and
           cached on the first run, about 4 min for the 900 clips); interferers from DATA/kathleen, DATA/fsdd,
           DATA/av-speakers and DATA/flickr8k-1k/spoken. Training: 800 s1 clips, 1.2 s windows mixed on the fly
           (30 % with another s1 clip) at -5..5 dB; selection: 100 fixed mixtures of the 50 selection clips.
-Time:     the audio-only run 50 min (3500 steps), the audio-visual stages 19 + 42 min, the two models training at
+Time:     the audio-only run 50 min (3500 steps), the audio-visual stages 19 + 72 min, the two models training at
           once on the 2-core machine (one thread each; about 1 s per step of 16 x 1.2 s).
 Metric:   val/score: mean SI-SDR improvement (dB) over the selection mixtures (different and same speaker);
           held-out test numbers from `sightsound eval separation --data ../shared/data`.
